@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+
+namespace ShmKit.Interop;
+
+/// <summary>Process-level calls: identity, signals and CPU affinity (unistd.h, signal.h, sched.h).</summary>
+internal static unsafe partial class ProcessCalls
+{
+    internal const int SIGKILL = 9;
+    internal const int SIGUSR1 = 10;
+    internal const int SIGUSR2 = 12;
+    internal const int SIGTERM = 15;
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getuid")]
+    internal static partial uint getuid();
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "geteuid")]
+    internal static partial uint geteuid();
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getgid")]
+    internal static partial uint getgid();
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getegid")]
+    internal static partial uint getegid();
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int kill(int pid, int sig);
+
+    /// <summary>sched_setaffinity(2) for the calling thread when <paramref name="pid"/> is 0.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "sched_setaffinity", SetLastError = true)]
+    internal static partial int sched_setaffinity(int pid, nuint cpusetsize, ulong* mask);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    internal static partial int sched_getaffinity(int pid, nuint cpusetsize, ulong* mask);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getpagesize")]
+    internal static partial int getpagesize();
+}

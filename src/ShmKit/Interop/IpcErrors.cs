@@ -1,0 +1,160 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace ShmKit.Interop;
+
+/// <summary>What a failed call was about: enough to write a message a person can act on.</summary>
+/// <param name="Kind">The family of object.</param>
+/// <param name="Operation">The C call, for example "shmget".</param>
+/// <param name="Key">The key, when the call named one.</param>
+/// <param name="Id">The id, when the call named one.</param>
+internal readonly record struct IpcCall(IpcObjectKind Kind, string Operation, IpcKey? Key = null, int? Id = null)
+{
+    internal string Describe()
+    {
+        string what = Kind switch
+        {
+            IpcObjectKind.SharedMemory => "shared memory segment",
+            IpcObjectKind.SemaphoreSet => "semaphore set",
+            _ => "message queue",
+        };
+        if (Key is { IsPrivate: false } key && Id is int id)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{what} with key {key} (id {id})");
+        }
+
+        if (Key is { IsPrivate: false } k)
+        {
+            return $"{what} with key {k}";
+        }
+
+        if (Id is int i)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{what} with id {i}");
+        }
+
+        return Key is { IsPrivate: true } ? $"private {what}" : what;
+    }
+}
+
+/// <summary>
+/// The one place where errno becomes an exception. Every message names the operation, the object and what to do.
+/// EINTR never reaches this map: the callers retry it.
+/// </summary>
+internal static class IpcErrors
+{
+    /// <summary>Throws the exception for <paramref name="errno"/>.</summary>
+    [DoesNotReturn]
+    internal static void Throw(int errno, in IpcCall call, string? detail = null) => throw Create(errno, call, detail);
+
+    /// <summary>Throws the exception for the errno of the last call.</summary>
+    [DoesNotReturn]
+    internal static void ThrowLast(in IpcCall call, string? detail = null) => throw Create(Errno.Last, call, detail);
+
+    /// <summary>
+    /// Builds the exception for <paramref name="errno"/>. <paramref name="detail"/>, when given, replaces the
+    /// generic explanation (the caller knows more, for example which size rule an EINVAL broke).
+    /// </summary>
+    internal static Exception Create(int errno, in IpcCall call, string? detail = null)
+    {
+        string subject = call.Describe();
+        string prefix = $"{call.Operation} failed for the {subject}: ";
+        switch (errno)
+        {
+            case Errno.ENOENT:
+                return new IpcObjectNotFoundException(
+                    prefix + (detail ?? "it does not exist. Check the key or id (`shmkit list --all` shows what exists), or create it first."),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.EEXIST:
+                return new IpcObjectExistsException(
+                    prefix + (detail ?? "it already exists and exclusive creation was asked for. Open it instead, pick another key, or remove the old one (`shmkit rm`)."),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.EACCES:
+            case Errno.EPERM:
+                return new IpcAccessDeniedException(
+                    prefix + (detail ?? (errno == Errno.EPERM
+                        ? "permission denied: only its owner, its creator or a privileged process may change or remove it."
+                        : "permission denied: its mode does not grant this user the access asked. Check `shmkit info` for the owner and mode.")),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.EIDRM:
+                return new IpcObjectRemovedException(
+                    prefix + (detail ?? "it was removed (IPC_RMID) while in use. Create or open it again."),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.ENOSPC:
+            case Errno.ENOMEM:
+                return new IpcLimitExceededException(
+                    prefix + (detail ?? DescribeLimit(call.Kind, errno)),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.EINVAL when detail is not null:
+                return new IpcSizeException(prefix + detail, call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.EINVAL:
+                return new IpcException(
+                    prefix + "invalid argument (EINVAL): the id is not in use, the object was removed, or a size or flag is outside what the kernel accepts.",
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            default:
+                return new IpcException(
+                    prefix + Errno.Describe(errno) + ".",
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+        }
+    }
+
+    /// <summary>ftok failed: the path is missing or unreadable.</summary>
+    internal static Exception ForFtok(int errno, string path) => errno switch
+    {
+        Errno.ENOENT => new FileNotFoundException(
+            $"ftok failed: '{path}' does not exist. A path:projid key needs an existing file or directory (ftok uses its inode).", path),
+        Errno.EACCES => new IpcAccessDeniedException(
+            $"ftok failed: '{path}' cannot be reached (permission denied on a directory in the path)."),
+        _ => new IpcException($"ftok failed for '{path}': {Errno.Describe(errno)}."),
+    };
+
+    private static unsafe string DescribeLimit(IpcObjectKind kind, int errno)
+    {
+        switch (kind)
+        {
+            case IpcObjectKind.SharedMemory:
+            {
+                Shm.shminfo info;
+                Shm.shm_info usage;
+                bool haveInfo = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0;
+                bool haveUsage = Shm.shmctl(0, Shm.SHM_INFO, &usage) >= 0;
+                if (!haveInfo || !haveUsage)
+                {
+                    break;
+                }
+
+                return errno == Errno.ENOSPC
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"the system is out of shared memory: {usage.used_ids} of shmmni={info.shmmni} segment ids in use, {usage.shm_tot} of shmall={info.shmall} pages allocated. Remove unused segments (`shmkit list`, `shmkit rm`) or raise kernel.shmmni / kernel.shmall.")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"not enough memory for the segment (ENOMEM): {usage.shm_tot} of shmall={info.shmall} pages allocated. Ask for less, free memory, or raise kernel.shmall.");
+            }
+
+            case IpcObjectKind.SemaphoreSet:
+            {
+                Sem.seminfo info;
+                if (Sem.semctl(0, 0, Ipc.IPC_INFO, (nint)(&info)) < 0)
+                {
+                    break;
+                }
+
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"the system is out of semaphores: at most semmni={info.semmni} sets and semmns={info.semmns} semaphores. Remove unused sets (`shmkit sem list`, `shmkit sem rm`) or raise kernel.sem.");
+            }
+
+            case IpcObjectKind.MessageQueue:
+            {
+                Msg.msginfo info;
+                if (Msg.msgctl(0, Ipc.IPC_INFO, &info) < 0)
+                {
+                    break;
+                }
+
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"the system is out of message queues: at most msgmni={info.msgmni} queues. Remove unused queues (`shmkit msg list`, `shmkit msg rm`) or raise kernel.msgmni.");
+            }
+        }
+
+        return errno == Errno.ENOSPC ? "a system-wide IPC limit was reached (ENOSPC)." : "not enough memory (ENOMEM).";
+    }
+}

@@ -1,0 +1,402 @@
+using System.Globalization;
+using ShmKit.Interop;
+
+namespace ShmKit;
+
+/// <summary>
+/// A System V shared memory segment: a kernel object found by key or id, that any number of processes attach
+/// into their address space. This type is a reference to the kernel object, not a process resource: it holds
+/// nothing to dispose. <see cref="Attach(nint, bool)"/> maps it (a disposable <see cref="SharedMemoryAttachment"/>),
+/// and <see cref="Remove()"/> deletes it.
+/// </summary>
+/// <remarks>
+/// <para>Creation modes map to shmget flags: <see cref="CreateNew"/> is IPC_CREAT|IPC_EXCL, <see cref="Open"/> is 0,
+/// <see cref="OpenOrCreate"/> is IPC_CREAT, <see cref="CreatePrivate"/> is IPC_PRIVATE.</para>
+/// <para>Permissions default to 0600 (owner read and write), not the world-writable 0666 of textbook examples;
+/// anything wider is the caller's explicit choice.</para>
+/// <para>Lifetime: a segment lives until it is removed, even when no process has it attached. After
+/// <see cref="Remove()"/> it disappears once the last attachment is detached; until then existing attachments keep working.</para>
+/// <para>SHM_SHARE_MMU (Solaris intimate shared memory) does not exist on Linux, so there is no option for it.</para>
+/// </remarks>
+public sealed class SharedMemorySegment
+{
+    /// <summary>The default permission: owner read and write (0600).</summary>
+    public const UnixFileMode DefaultMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private SharedMemorySegment(int id, IpcKey key, long size)
+    {
+        Id = id;
+        Key = key;
+        Size = size;
+    }
+
+    /// <summary>The segment's id (shmid), valid in every process of the host.</summary>
+    public int Id { get; }
+
+    /// <summary>The key it was created or opened with (<see cref="IpcKey.Private"/> for private segments).</summary>
+    public IpcKey Key { get; }
+
+    /// <summary>The segment's size in bytes, read from the kernel: every access is checked against it.</summary>
+    public long Size { get; }
+
+    /// <summary>Creates a segment that must not exist yet (IPC_CREAT|IPC_EXCL).</summary>
+    /// <param name="key">The key; <see cref="IpcKey.Private"/> creates a private segment.</param>
+    /// <param name="size">Size in bytes, 1 to shmmax.</param>
+    /// <param name="mode">Permission bits; default 0600.</param>
+    /// <param name="options">Huge pages or no swap reservation.</param>
+    /// <exception cref="IpcObjectExistsException">A segment with this key exists.</exception>
+    /// <exception cref="IpcSizeException">The size is above shmmax.</exception>
+    /// <exception cref="IpcLimitExceededException">Out of segment ids or memory.</exception>
+    public static SharedMemorySegment CreateNew(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
+    {
+        CheckCreateSize(size);
+        return Get(key, size, Ipc.IPC_CREAT | Ipc.IPC_EXCL | IpcTime.FromPermissions(mode, nameof(mode)) | CheckOptions(options));
+    }
+
+    /// <summary>Creates a private segment (IPC_PRIVATE): new, without a key, shared by passing its <see cref="Id"/>.</summary>
+    /// <param name="size">Size in bytes, 1 to shmmax.</param>
+    /// <param name="mode">Permission bits; default 0600.</param>
+    /// <param name="options">Huge pages or no swap reservation.</param>
+    public static SharedMemorySegment CreatePrivate(long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None) =>
+        CreateNew(IpcKey.Private, size, mode, options);
+
+    /// <summary>Opens the segment with this key, or creates it if there is none (IPC_CREAT).</summary>
+    /// <param name="key">The key (not <see cref="IpcKey.Private"/>).</param>
+    /// <param name="size">The size to create; an existing segment must be at least this large.</param>
+    /// <param name="mode">Permission bits when created; default 0600.</param>
+    /// <param name="options">Huge pages or no swap reservation, when created.</param>
+    /// <exception cref="IpcSizeException">The existing segment is smaller than <paramref name="size"/>.</exception>
+    public static SharedMemorySegment OpenOrCreate(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
+    {
+        CheckNotPrivate(key);
+        CheckCreateSize(size);
+        return Get(key, size, Ipc.IPC_CREAT | IpcTime.FromPermissions(mode, nameof(mode)) | CheckOptions(options));
+    }
+
+    /// <summary>Opens the existing segment with this key; its size is read from the kernel.</summary>
+    /// <param name="key">The key (not <see cref="IpcKey.Private"/>).</param>
+    /// <exception cref="IpcObjectNotFoundException">No segment has this key.</exception>
+    public static SharedMemorySegment Open(IpcKey key)
+    {
+        CheckNotPrivate(key);
+        return Get(key, 0, 0);
+    }
+
+    /// <summary>Opens a segment by id (from <c>ipcs</c>, <c>shmkit list</c>, or another process).</summary>
+    /// <param name="id">The shmid.</param>
+    /// <exception cref="IpcObjectNotFoundException">No segment has this id.</exception>
+    public static unsafe SharedMemorySegment OpenById(int id)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        Shm.shmid_ds ds;
+        if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
+        {
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id));
+        }
+
+        return new SharedMemorySegment(id, new IpcKey(ds.shm_perm.__key), (long)ds.shm_segsz);
+    }
+
+    /// <summary>Attaches the segment for reading and writing (shmat).</summary>
+    /// <param name="addressHint">Where to map it; 0 lets the kernel choose (the usual and portable choice).</param>
+    /// <param name="roundAddressHint">SHM_RND: round <paramref name="addressHint"/> down to SHMLBA instead of failing when it is not aligned.</param>
+    /// <returns>An attachment that detaches on Dispose (and from a finalizer if forgotten). It never removes the segment.</returns>
+    /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read and write access.</exception>
+    public SharedMemoryAttachment Attach(nint addressHint = 0, bool roundAddressHint = false) =>
+        new(this, AttachCore(addressHint, roundAddressHint, readOnly: false));
+
+    /// <summary>
+    /// Attaches the segment read-only (SHM_RDONLY). The returned view has no write methods at all, so a mistaken
+    /// write is a compile-time error rather than a segmentation fault.
+    /// </summary>
+    /// <param name="addressHint">Where to map it; 0 lets the kernel choose.</param>
+    /// <param name="roundAddressHint">SHM_RND: round the hint down to SHMLBA.</param>
+    /// <returns>A read-only attachment that detaches on Dispose.</returns>
+    /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read access.</exception>
+    public ReadOnlySharedMemoryAttachment AttachReadOnly(nint addressHint = 0, bool roundAddressHint = false) =>
+        new(this, AttachCore(addressHint, roundAddressHint, readOnly: true));
+
+    /// <summary>Reads everything the kernel keeps about the segment (IPC_STAT).</summary>
+    /// <returns>A snapshot of <c>struct shmid_ds</c>.</returns>
+    /// <exception cref="IpcObjectNotFoundException">The segment no longer exists.</exception>
+    public unsafe SharedMemorySegmentInfo Stat()
+    {
+        Shm.shmid_ds ds;
+        if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_STAT)"));
+        }
+
+        return ToInfo(Id, ds);
+    }
+
+    /// <summary>Changes the permission bits (IPC_SET). Only the owner, the creator or root may.</summary>
+    /// <param name="mode">The new permission bits (0777 at most).</param>
+    public void SetMode(UnixFileMode mode)
+    {
+        int bits = IpcTime.FromPermissions(mode, nameof(mode));
+        Set((uint)bits, userId: null, groupId: null);
+    }
+
+    /// <summary>Changes the owner (IPC_SET). Only the owner, the creator or root may.</summary>
+    /// <param name="userId">The new owner's user id.</param>
+    /// <param name="groupId">The new owner's group id.</param>
+    public void SetOwner(uint userId, uint groupId) => Set(mode: null, userId, groupId);
+
+    /// <summary>
+    /// Marks the segment for removal (IPC_RMID). It disappears when the last process detaches; attachments that
+    /// exist keep working until then, and no new process can find it by key.
+    /// </summary>
+    /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
+    public unsafe void Remove()
+    {
+        if (Shm.shmctl(Id, Ipc.IPC_RMID, null) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_RMID)"));
+        }
+    }
+
+    /// <summary>Removes the segment with this id (IPC_RMID), as <c>ipcrm -m</c> does.</summary>
+    /// <param name="id">The shmid.</param>
+    public static unsafe void Remove(int id)
+    {
+        if (Shm.shmctl(id, Ipc.IPC_RMID, null) < 0)
+        {
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id));
+        }
+    }
+
+    /// <summary>Locks the segment in memory so it is never swapped (SHM_LOCK). Needs CAP_IPC_LOCK or enough RLIMIT_MEMLOCK.</summary>
+    public unsafe void Lock()
+    {
+        if (Shm.shmctl(Id, Shm.SHM_LOCK, null) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(SHM_LOCK)"));
+        }
+    }
+
+    /// <summary>Lets the segment be swapped again (SHM_UNLOCK).</summary>
+    public unsafe void Unlock()
+    {
+        if (Shm.shmctl(Id, Shm.SHM_UNLOCK, null) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(SHM_UNLOCK)"));
+        }
+    }
+
+    /// <summary>The host's limits and current usage (IPC_INFO, SHM_INFO).</summary>
+    /// <returns>shmmax, shmmin, shmmni, shmseg, shmall and the pages in use.</returns>
+    public static unsafe SharedMemoryLimits GetLimits()
+    {
+        Shm.shminfo info;
+        Shm.shm_info usage;
+        if (Shm.shmctl(0, Ipc.IPC_INFO, &info) < 0)
+        {
+            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_INFO)"));
+        }
+
+        if (Shm.shmctl(0, Shm.SHM_INFO, &usage) < 0)
+        {
+            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(SHM_INFO)"));
+        }
+
+        return new SharedMemoryLimits
+        {
+            MaxSegmentSize = info.shmmax,
+            MinSegmentSize = info.shmmin,
+            MaxSegments = info.shmmni,
+            MaxSegmentsPerProcess = info.shmseg,
+            MaxTotalPages = info.shmall,
+            PageSize = Environment.SystemPageSize,
+            SegmentsInUse = usage.used_ids,
+            PagesInUse = usage.shm_tot,
+            PagesResident = usage.shm_rss,
+            PagesSwapped = usage.shm_swp,
+        };
+    }
+
+    /// <summary>
+    /// Every segment on the host that this process may see, like <c>ipcs -m</c> (SHM_STAT_ANY, which ignores read
+    /// permission as /proc/sysvipc/shm does; SHM_STAT on kernels before 4.17).
+    /// </summary>
+    /// <returns>One snapshot per segment, ordered by id.</returns>
+    public static unsafe IReadOnlyList<SharedMemorySegmentInfo> GetAll()
+    {
+        Shm.shm_info usage;
+        int maxIndex = Shm.shmctl(0, Shm.SHM_INFO, &usage);
+        if (maxIndex < 0)
+        {
+            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(SHM_INFO)"));
+        }
+
+        var list = new List<SharedMemorySegmentInfo>();
+        int command = Shm.SHM_STAT_ANY;
+        for (int index = 0; index <= maxIndex; index++)
+        {
+            Shm.shmid_ds ds;
+            int id = Shm.shmctl(index, command, &ds);
+            if (id < 0 && Errno.Last == Errno.EINVAL && command == Shm.SHM_STAT_ANY && index == 0 && !KernelHasStatAny())
+            {
+                command = Shm.SHM_STAT;
+                id = Shm.shmctl(index, command, &ds);
+            }
+
+            if (id >= 0)
+            {
+                list.Add(ToInfo(id, ds));
+            }
+
+            // EINVAL: unused index. EACCES: SHM_STAT without read permission. Both mean "skip".
+        }
+
+        list.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return list;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"shm id {Id} key {Key} ({Size} bytes)");
+
+    internal IpcCall Call(string operation) => new(IpcObjectKind.SharedMemory, operation, Key, Id);
+
+    private static bool KernelHasStatAny() => Environment.OSVersion.Version >= new Version(4, 17);
+
+    private unsafe SafeSharedMemoryAttachHandle AttachCore(nint addressHint, bool roundAddressHint, bool readOnly)
+    {
+        int flags = (readOnly ? Shm.SHM_RDONLY : 0) | (roundAddressHint ? Shm.SHM_RND : 0);
+        nint address = Shm.shmat(Id, addressHint, flags);
+        if (address == Shm.AttachFailed)
+        {
+            int errno = Errno.Last;
+            string? detail = errno == Errno.EINVAL && addressHint != 0
+                ? string.Create(CultureInfo.InvariantCulture, $"the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping.")
+                : null;
+            if (errno == Errno.EINVAL && detail is null)
+            {
+                // shmat reports a removed or unknown id as EINVAL; say which it was.
+                Shm.shmid_ds ds;
+                errno = Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0 ? Errno.EIDRM : errno;
+            }
+
+            if (detail is not null)
+            {
+                throw new ArgumentException(Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat").Operation + " failed: " + detail, nameof(addressHint));
+            }
+
+            IpcErrors.Throw(errno, Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat"));
+        }
+
+        return new SafeSharedMemoryAttachHandle(address);
+    }
+
+    private unsafe void Set(uint? mode, uint? userId, uint? groupId)
+    {
+        Shm.shmid_ds ds;
+        if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_STAT)"));
+        }
+
+        // IPC_SET reads only uid, gid and the permission bits of mode; the rest of the struct is ignored.
+        ds.shm_perm.mode = mode ?? (ds.shm_perm.mode & 0x1FF);
+        ds.shm_perm.uid = userId ?? ds.shm_perm.uid;
+        ds.shm_perm.gid = groupId ?? ds.shm_perm.gid;
+        if (Shm.shmctl(Id, Ipc.IPC_SET, &ds) < 0)
+        {
+            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_SET)"));
+        }
+    }
+
+    private static unsafe SharedMemorySegment Get(IpcKey key, long size, int flags)
+    {
+        int id = Shm.shmget(key.Value, (nuint)size, flags);
+        if (id < 0)
+        {
+            int errno = Errno.Last;
+            var call = new IpcCall(IpcObjectKind.SharedMemory, "shmget", key);
+            IpcErrors.Throw(errno, call, errno == Errno.EINVAL ? ExplainInvalidSize(key, size) : null);
+        }
+
+        Shm.shmid_ds ds;
+        if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
+        {
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", key, id));
+        }
+
+        return new SharedMemorySegment(id, key, (long)ds.shm_segsz);
+    }
+
+    /// <summary>shmget's EINVAL has two causes; find out which one applies.</summary>
+    private static unsafe string ExplainInvalidSize(IpcKey key, long size)
+    {
+        if (!key.IsPrivate)
+        {
+            int existing = Shm.shmget(key.Value, 0, 0);
+            Shm.shmid_ds ds;
+            if (existing >= 0 && Shm.shmctl(existing, Ipc.IPC_STAT, &ds) >= 0 && (long)ds.shm_segsz < size)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"the segment exists with {(long)ds.shm_segsz} bytes, less than the {size} bytes asked. Open it with a size of at most {(long)ds.shm_segsz} bytes, or remove it (`shmkit rm {key}`) and create it again.");
+            }
+        }
+
+        Shm.shminfo info;
+        string limits = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"shmmin={info.shmmin}, shmmax={info.shmmax}")
+            : "see `shmkit limits`";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the size {size} bytes is outside the system's limits ({limits}). Ask for a size within them, or raise kernel.shmmax.");
+    }
+
+    private static void ThrowStatFailed(int errno, in IpcCall call) =>
+        // shmctl on an id that is not (or no longer) in use reports EINVAL (or EIDRM): that is "not found" to a caller.
+        IpcErrors.Throw(errno == Errno.EINVAL ? Errno.ENOENT : errno, call,
+            errno is Errno.EINVAL or Errno.EIDRM ? "no segment has this id: it was never created or has been removed. `shmkit list` shows what exists." : null);
+
+    private static void CheckCreateSize(long size)
+    {
+        if (size <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "A segment's size must be at least 1 byte (shmmin).");
+        }
+    }
+
+    private static void CheckNotPrivate(IpcKey key)
+    {
+        if (key.IsPrivate)
+        {
+            throw new ArgumentException("IpcKey.Private always creates a new segment: use CreatePrivate, or OpenById with the id of an existing one.", nameof(key));
+        }
+    }
+
+    private static int CheckOptions(SharedMemoryCreateOptions options)
+    {
+        const SharedMemoryCreateOptions all = SharedMemoryCreateOptions.HugePages | SharedMemoryCreateOptions.NoReserve;
+        if ((options & ~all) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options, "Unknown SharedMemoryCreateOptions flag.");
+        }
+
+        return (int)options;
+    }
+
+    private static SharedMemorySegmentInfo ToInfo(int id, in Shm.shmid_ds ds) => new()
+    {
+        Key = new IpcKey(ds.shm_perm.__key),
+        Id = id,
+        Size = (long)ds.shm_segsz,
+        Mode = IpcTime.ToPermissions(ds.shm_perm.mode),
+        OwnerUserId = ds.shm_perm.uid,
+        OwnerGroupId = ds.shm_perm.gid,
+        CreatorUserId = ds.shm_perm.cuid,
+        CreatorGroupId = ds.shm_perm.cgid,
+        CreatorProcessId = ds.shm_cpid,
+        LastOperationProcessId = ds.shm_lpid,
+        AttachCount = (long)ds.shm_nattch,
+        LastAttachTime = IpcTime.FromUnixSeconds(ds.shm_atime),
+        LastDetachTime = IpcTime.FromUnixSeconds(ds.shm_dtime),
+        LastChangeTime = IpcTime.FromUnixSeconds(ds.shm_ctime),
+        IsMarkedForRemoval = (ds.shm_perm.mode & Shm.SHM_DEST) != 0,
+        IsLocked = (ds.shm_perm.mode & Shm.SHM_LOCKED) != 0,
+    };
+}
