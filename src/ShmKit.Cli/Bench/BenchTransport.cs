@@ -1,0 +1,76 @@
+namespace ShmKit.Cli.Bench;
+
+/// <summary>
+/// One way of moving messages between two processes. The host (the <c>shmkit bench</c> process) is the pinger for
+/// latency and the consumer for throughput; the peer (<c>shmkit bench-peer</c>, re-launched from the same executable)
+/// is the ponger and the producer. Both sides of one transport live in this one class, so the two halves of every
+/// protocol sit next to each other.
+/// </summary>
+/// <remarks>
+/// Life cycle on the host: <see cref="PrepareHost"/> (create kernel objects, before the peer starts) →
+/// the peer starts and calls <see cref="ConnectPeer"/> → <see cref="ConnectHost"/> → the peer says ready →
+/// <see cref="PeerReady"/> → rounds of <see cref="HostRun"/> (paired with <see cref="PeerRun"/> in the peer) →
+/// <see cref="IDisposable.Dispose"/>, which removes everything the transport created (also when called from a signal
+/// handler while a round runs).
+/// </remarks>
+internal abstract class BenchTransport : IDisposable
+{
+    /// <summary>The row name in tables and JSON.</summary>
+    internal abstract string Name { get; }
+
+    /// <summary>True for the busy-spin transports (raw-c, raw-cs): they get larger counts.</summary>
+    internal virtual bool IsSpin => false;
+
+    /// <summary>False when the transport is not run through the .NET peer (raw-c runs its own C processes).</summary>
+    internal virtual bool UsesPeer => true;
+
+    /// <summary>Why the transport cannot run here (null when it can).</summary>
+    internal virtual string? Unavailable => null;
+
+    /// <summary>Whether the transport can carry this workload (SysV queues cannot carry 1 MiB messages).</summary>
+    internal virtual bool Supports(BenchWorkload workload) => true;
+
+    /// <summary>Host side, before the peer starts: creates the kernel objects and returns the peer's setup string.</summary>
+    internal abstract string PrepareHost(BenchCleanup cleanup);
+
+    /// <summary>Host side, right after the peer process started: accept connections, drop inherited handles.</summary>
+    internal virtual void ConnectHost()
+    {
+    }
+
+    /// <summary>Host side, once the peer reported that it is attached/connected (segments are removed here).</summary>
+    internal virtual void PeerReady()
+    {
+    }
+
+    /// <summary>Peer side: attaches to or connects to what <see cref="PrepareHost"/> made.</summary>
+    internal abstract void ConnectPeer(string setup);
+
+    /// <summary>
+    /// Host side of one round. Latency: sends <paramref name="count"/> pings, stores each round trip's duration in
+    /// Stopwatch ticks in <paramref name="roundTrips"/> and returns their sum. Throughput: receives and verifies
+    /// <paramref name="count"/> messages and returns the Stopwatch timestamp taken after the last one.
+    /// </summary>
+    internal abstract long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips);
+
+    /// <summary>
+    /// Peer side of one round: answers <paramref name="count"/> pings, or produces <paramref name="count"/> messages and
+    /// returns the Stopwatch timestamp taken before the first (0 for latency).
+    /// </summary>
+    internal abstract long PeerRun(BenchWorkload workload, int count, ulong firstSequence);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Removes what this transport created. Idempotent and safe to call from another thread.</summary>
+    protected abstract void Dispose(bool disposing);
+
+    /// <summary>Throws the verification failure of a message.</summary>
+    protected void Fail(BenchWorkload workload, ulong sequence, string what) =>
+        throw new BenchVerificationException(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name} {workload.Name()}: message {sequence} failed verification ({what})."));
+}

@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ShmKit.Cli.Bench;
+
+/// <summary>
+/// raw-c: the limit of shared-memory IPC on this machine. A minimal C program (embedded below, compiled with gcc -O3
+/// into the run's temp directory, deleted afterwards) forks itself; parent and child share a SysV segment (removed
+/// right after shmat) and run the same busy-spin ping-pong and SPSC ring as <see cref="RawCsTransport"/>, with the same
+/// message format and verification. One program run per round, so its rounds interleave with the other transports.
+/// Skipped, with a note, where gcc is missing.
+/// </summary>
+internal sealed class RawCTransport(string directory, int hostCpu, int peerCpu) : BenchTransport
+{
+    /// <summary>The C source (see the header comment in it for its arguments and output).</summary>
+    internal const string Source = """
+/* raw-c: the hardware limit of shared-memory IPC on this machine, for `shmkit bench`.
+ * Two processes (this one and a fork()ed child) share one SysV segment that is IPC_RMIDed right after shmat, so
+ * nothing is left even after a crash. The child dies with the parent (PR_SET_PDEATHSIG) and both have an alarm().
+ *   rawc rtt  COUNT WARMUP CPU_PARENT CPU_CHILD OUTFILE   -> parent pings, child pongs; per-round-trip ns to OUTFILE
+ *   rawc tput SIZE COUNT WARMUP CPU_PARENT CPU_CHILD      -> child produces, parent consumes and verifies
+ * Prints "ok <elapsed_ns> <pinned 0|1>" or "fail <reason>". CPU -1 = do not pin.
+ * The C# twin is RawCsTransport.cs: same layout, same message format, same verification. */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIX 0x9E3779B97F4A7C15ull
+#define PING 0
+#define PONG 128
+#define HEAD 256
+#define TAIL 384
+#define START 512   /* child's start timestamp (tput), written before it sets READY2 */
+#define READY 640   /* child -> parent: attached and pinned */
+#define GO 768      /* parent -> child: warm-up done, start timing */
+#define DATA 4096
+#define SMALL_RING (256 * 1024)
+#define LARGE_RING (4 * 1024 * 1024)
+
+static inline void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static pid_t g_child; /* the parent checks now and then that the child still lives, so it never spins forever */
+
+static void check_child(void)
+{
+    int status;
+    if (g_child > 0 && waitpid(g_child, &status, WNOHANG) != 0) { printf("fail the child process died (status %d)\n", status); fflush(stdout); _exit(1); }
+}
+
+#define SPIN_UNTIL(cond) do { unsigned spins_ = 0; while (!(cond)) { relax(); if (++spins_ == (1u << 22)) { spins_ = 0; check_child(); } } } while (0)
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static int pin(int cpu)
+{
+    if (cpu < 0) return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+static uint64_t prepare(uint64_t *w, size_t n)
+{
+    uint64_t x = 0;
+    for (size_t i = 2; i < n - 1; i++) { w[i] = (uint64_t)i * 0x0123456789ABCDEFull + 0x5555ull; x ^= w[i]; }
+    return x;
+}
+
+static inline void stamp(uint64_t *w, size_t n, uint64_t seq, uint64_t mid)
+{
+    uint64_t t = seq * MIX;
+    w[0] = seq; w[n - 1] = t; w[1] = seq ^ t ^ mid;
+}
+
+static inline int verify(const uint64_t *w, size_t n, uint64_t seq)
+{
+    if (w[0] != seq || w[n - 1] != seq * MIX) return 0;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) x ^= w[i];
+    return x == 0;
+}
+
+static void ping_rounds(uint64_t *ping, uint64_t *pong, uint64_t first, uint64_t count, uint32_t *d)
+{
+    uint64_t prev = now_ns();
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t seq = first + i;
+        for (int w = 0; w < 7; w++) ping[w] = seq + (uint64_t)w;
+        STORE(&ping[7], seq);
+        SPIN_UNTIL(LOAD(&pong[7]) == seq);
+        if (pong[0] != seq) { printf("fail answer %llu carries another sequence\n", (unsigned long long)seq); exit(1); }
+        if (d) { uint64_t t = now_ns(); d[i] = (uint32_t)(t - prev); prev = t; }
+    }
+}
+
+static void pong_rounds(uint64_t *ping, uint64_t *pong, uint64_t first, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t seq = first + i;
+        while (LOAD(&ping[7]) != seq) relax();
+        for (int w = 0; w < 7; w++) pong[w] = ping[w];
+        STORE(&pong[7], seq);
+    }
+}
+
+static void produce(char *b, size_t size, uint64_t slots, uint64_t first, uint64_t count, uint64_t *msg, uint64_t mid)
+{
+    uint64_t *head = (uint64_t *)(b + HEAD), *tail = (uint64_t *)(b + TAIL);
+    uint64_t h = LOAD(head), ct = LOAD(tail);
+    size_t n = size / 8;
+    for (uint64_t i = 0; i < count; i++) {
+        stamp(msg, n, first + i, mid);
+        if (h - ct == slots) while (h - (ct = LOAD(tail)) == slots) relax();
+        memcpy(b + DATA + (h & (slots - 1)) * size, msg, size);
+        STORE(head, ++h);
+    }
+}
+
+static int consume(char *b, size_t size, uint64_t slots, uint64_t first, uint64_t count, uint64_t *buf)
+{
+    uint64_t *head = (uint64_t *)(b + HEAD), *tail = (uint64_t *)(b + TAIL);
+    uint64_t t = LOAD(tail), ch = LOAD(head);
+    size_t n = size / 8;
+    for (uint64_t i = 0; i < count; i++) {
+        if (t == ch) SPIN_UNTIL((ch = LOAD(head)) != t);
+        memcpy(buf, b + DATA + (t & (slots - 1)) * size, size);
+        STORE(tail, ++t);
+        if (!verify(buf, n, first + i)) { printf("fail message %llu failed verification\n", (unsigned long long)(first + i)); return 0; }
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    alarm(120);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with shmkit bench */
+    int rtt = argc == 7 && strcmp(argv[1], "rtt") == 0;
+    int tput = argc == 7 && strcmp(argv[1], "tput") == 0;
+    if (!rtt && !tput) { printf("fail usage\n"); return 2; }
+    size_t size = rtt ? 64 : strtoull(argv[2], 0, 10);
+    int a = rtt ? 2 : 3;
+    uint64_t count = strtoull(argv[a], 0, 10), warm = strtoull(argv[a + 1], 0, 10);
+    int cpu_parent = atoi(argv[a + 2]), cpu_child = atoi(argv[a + 3]);
+    uint64_t ring = size >= (1u << 20) ? LARGE_RING : SMALL_RING, slots = ring / size;
+
+    int id = shmget(IPC_PRIVATE, DATA + LARGE_RING, IPC_CREAT | 0600);
+    if (id < 0) { printf("fail shmget\n"); return 1; }
+    char *b = shmat(id, 0, 0);
+    shmctl(id, IPC_RMID, 0);
+    if (b == (char *)-1) { printf("fail shmat\n"); return 1; }
+    uint64_t *msg = aligned_alloc(64, size < 64 ? 64 : size);
+    memset(msg, 0, size);
+    uint64_t mid = prepare(msg, size / 8);
+    fflush(stdout);
+
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) { printf("fail fork\n"); return 1; }
+    g_child = child;
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
+        int ok = pin(cpu_child) || cpu_child < 0;
+        STORE((uint64_t *)(b + READY), ok ? 1ull : 2ull);
+        if (rtt) {
+            pong_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1, warm + count);
+        } else {
+            produce(b, size, slots, 1, warm, msg, mid);
+            while (LOAD((uint64_t *)(b + GO)) == 0) relax();   /* the parent drained the warm-up */
+            STORE((uint64_t *)(b + START), now_ns());
+            produce(b, size, slots, 1 + warm, count, msg, mid);
+        }
+        _exit(0);
+    }
+
+    int pinned = pin(cpu_parent);
+    uint64_t r;
+    SPIN_UNTIL((r = LOAD((uint64_t *)(b + READY))) != 0);
+    pinned = pinned && r == 1;
+    uint64_t elapsed = 0;
+    if (rtt) {
+        uint32_t *d = malloc(count * sizeof *d);
+        ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1, warm, 0);
+        uint64_t t0 = now_ns();
+        ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1 + warm, count, d);
+        elapsed = 0;
+        for (uint64_t i = 0; i < count; i++) elapsed += d[i];
+        (void)t0;
+        FILE *f = fopen(argv[6], "wb");
+        if (!f || fwrite(d, sizeof *d, count, f) != count) { printf("fail write %s\n", argv[6]); return 1; }
+        fclose(f);
+    } else {
+        if (!consume(b, size, slots, 1, warm, msg)) { kill(child, SIGKILL); return 1; }
+        STORE((uint64_t *)(b + GO), 1ull);
+        if (!consume(b, size, slots, 1 + warm, count, msg)) { kill(child, SIGKILL); return 1; }
+        uint64_t end = now_ns();
+        elapsed = end - LOAD((uint64_t *)(b + START));
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { printf("fail child status %d\n", status); return 1; }
+    printf("ok %llu %d\n", (unsigned long long)elapsed, pinned);
+    return 0;
+}
+""";
+
+    private readonly string _executable = Path.Combine(directory, "rawc");
+    private readonly string _roundTripsFile = Path.Combine(directory, "rawc-rtt.bin");
+    private string? _unavailable = FindGcc() is null ? "gcc not found on PATH: the C reference row is skipped" : null;
+
+    internal override string Name => "raw-c";
+
+    internal override bool IsSpin => true;
+
+    internal override bool UsesPeer => false;
+
+    internal override string? Unavailable => _unavailable;
+
+    /// <summary>Whether both C processes could be pinned in the last round.</summary>
+    internal bool LastPinned { get; private set; }
+
+    /// <summary>Compiles the program (the runner calls this instead of starting a peer).</summary>
+    internal override string PrepareHost(BenchCleanup cleanup)
+    {
+        string source = Path.Combine(directory, "rawc.c");
+        File.WriteAllText(source, Source);
+        var info = new ProcessStartInfo(FindGcc()!, ["-O3", "-march=native", "-o", _executable, source])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var gcc = Process.Start(info)!;
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.StandardOutput.ReadToEnd();
+        if (!gcc.WaitForExit(60_000) || gcc.ExitCode != 0)
+        {
+            _unavailable = "gcc failed to compile the C reference: " + errors.Trim();
+        }
+
+        return string.Empty;
+    }
+
+    internal override void ConnectPeer(string setup) => throw new NotSupportedException("raw-c does not run in the .NET peer.");
+
+    /// <summary>Runs one round in a fresh pair of C processes. Returns the elapsed Stopwatch ticks of the timed part.</summary>
+    internal override long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips)
+    {
+        string cpuA = hostCpu.ToString(CultureInfo.InvariantCulture);
+        string cpuB = peerCpu.ToString(CultureInfo.InvariantCulture);
+        string n = count.ToString(CultureInfo.InvariantCulture);
+        int size = workload.MessageSize();
+        // In-program warm-up: a tenth of the count, at least two passes over the ring (first touch of its pages).
+        int ringSlots = RawCsTransport.RingBytes(size) / size;
+        string warm = Math.Max(count / 10, workload == BenchWorkload.Rtt64 ? 1000 : 2 * ringSlots).ToString(CultureInfo.InvariantCulture);
+        string[] args = workload == BenchWorkload.Rtt64
+            ? ["rtt", n, warm, cpuA, cpuB, _roundTripsFile]
+            : ["tput", size.ToString(CultureInfo.InvariantCulture), n, warm, cpuA, cpuB];
+        var info = new ProcessStartInfo(_executable, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        string output;
+        string errors;
+        using (var process = Process.Start(info)!)
+        {
+            var errorsTask = process.StandardError.ReadToEndAsync();
+            output = process.StandardOutput.ReadToEnd().Trim();
+            if (!process.WaitForExit(130_000))
+            {
+                process.Kill();
+            }
+
+            errors = errorsTask.GetAwaiter().GetResult();
+        }
+
+        string[] parts = output.Split(' ', 3);
+        if (parts.Length < 3 || parts[0] != "ok")
+        {
+            BenchAbort.ThrowIfAborted();
+            throw new BenchVerificationException($"raw-c {workload.Name()}: the C program failed: {output} {errors}".Trim());
+        }
+
+        LastPinned = parts[2] == "1";
+        long elapsedNs = long.Parse(parts[1], CultureInfo.InvariantCulture);
+        if (workload == BenchWorkload.Rtt64)
+        {
+            byte[] raw = File.ReadAllBytes(_roundTripsFile);
+            File.Delete(_roundTripsFile);
+            var ns = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(raw);
+            for (int i = 0; i < count && i < ns.Length; i++)
+            {
+                roundTrips[i] = NanosecondsToTicks(ns[i]);
+            }
+        }
+
+        return NanosecondsToTicks(elapsedNs);
+    }
+
+    internal override long PeerRun(BenchWorkload workload, int count, ulong firstSequence) => throw new NotSupportedException("raw-c does not run in the .NET peer.");
+
+    protected override void Dispose(bool disposing)
+    {
+    }
+
+    private static long NanosecondsToTicks(long ns) =>
+        Stopwatch.Frequency == 1_000_000_000 ? ns : (long)(ns * (Stopwatch.Frequency / 1e9));
+
+    private static string? FindGcc()
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, "gcc");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
