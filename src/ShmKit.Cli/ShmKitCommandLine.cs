@@ -21,5 +21,7 @@ internal static class ShmKitCommandLine
         // Shared memory segments (ipcs -m / ipcmk -M / ipcrm -m and random access).
         // Semaphore sets, message queues, the demo.
         // Benchmarks.
+        ShmKit.Cli.Commands.BenchCommand.Create(),
+        ShmKit.Cli.Commands.BenchPeerCommand.Create(),
     ];
 }

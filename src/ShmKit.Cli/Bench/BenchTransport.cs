@@ -43,13 +43,19 @@ internal abstract class BenchTransport : IDisposable
     {
     }
 
+    /// <summary>Host side, before the round's command is sent (the peer is idle): reset per-round state.</summary>
+    internal virtual void PrepareRound(BenchWorkload workload)
+    {
+    }
+
     /// <summary>Peer side: attaches to or connects to what <see cref="PrepareHost"/> made.</summary>
     internal abstract void ConnectPeer(string setup);
 
     /// <summary>
     /// Host side of one round. Latency: sends <paramref name="count"/> pings, stores each round trip's duration in
     /// Stopwatch ticks in <paramref name="roundTrips"/> and returns their sum. Throughput: receives and verifies
-    /// <paramref name="count"/> messages and returns the Stopwatch timestamp taken after the last one.
+    /// <paramref name="count"/> messages and returns the Stopwatch timestamp taken after the last one (transports that
+    /// do not use the peer return the elapsed ticks instead).
     /// </summary>
     internal abstract long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips);
 

@@ -1,0 +1,143 @@
+using System.Globalization;
+
+namespace ShmKit.Cli.Bench;
+
+/// <summary>
+/// The peer process (<c>shmkit bench-peer</c>, hidden): the ponger and producer of every .NET transport. It reads one
+/// command per line on stdin and answers on stdout:
+/// <c>run NAME WORKLOAD COUNT FIRSTSEQ</c> → <c>ok START</c> (START = Stopwatch timestamp before the first message) or
+/// <c>fail REASON</c>; <c>quit</c> ends it. It exits by itself when stdin closes or the parent process disappears.
+/// </summary>
+internal static class BenchPeer
+{
+    /// <summary>Runs the peer. Arguments: <c>parent=PID cpu=N NAME=SETUP...</c>.</summary>
+    internal static int Run(IReadOnlyList<string> args)
+    {
+        int parent = 0;
+        int cpu = -1;
+        var specs = new List<(string Name, string Setup)>();
+        foreach (string arg in args)
+        {
+            int eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                Console.Error.WriteLine($"bench-peer: bad argument '{arg}'.");
+                return 2;
+            }
+
+            string key = arg[..eq];
+            string value = arg[(eq + 1)..];
+            switch (key)
+            {
+                case "parent":
+                    parent = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "cpu":
+                    cpu = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    specs.Add((key, value));
+                    break;
+            }
+        }
+
+        StartParentWatchdog(parent);
+        string pinned = "0 not asked";
+        if (cpu >= 0)
+        {
+            pinned = CpuAffinity.TryPinCurrentThread(cpu, out string? reason) ? "1" : "0 " + reason;
+        }
+
+        var transports = new Dictionary<string, BenchTransport>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, setup) in specs)
+            {
+                var transport = BenchTransports.Create(name, string.Empty, -1, -1);
+                transports[name] = transport;
+                transport.ConnectPeer(setup);
+            }
+
+            Console.Out.WriteLine("ready " + pinned);
+            while (Console.In.ReadLine() is { } line)
+            {
+                string[] parts = line.Split(' ');
+                if (parts[0] == "quit")
+                {
+                    break;
+                }
+
+                try
+                {
+                    var transport = transports[parts[1]];
+                    var workload = BenchWorkloads.Parse(parts[2]);
+                    int count = int.Parse(parts[3], CultureInfo.InvariantCulture);
+                    ulong first = ulong.Parse(parts[4], CultureInfo.InvariantCulture);
+                    long start = transport.PeerRun(workload, count, first);
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ok {start}"));
+                }
+#pragma warning disable CA1031 // Any failure of a round goes back to the host, which reports it and stops.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Console.Out.WriteLine("fail " + ex.GetType().Name + ": " + ex.Message.ReplaceLineEndings(" "));
+                    return 1;
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            foreach (var transport in transports.Values)
+            {
+                transport.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Exits this process when the parent is gone (polls /proc every 200 ms), so a killed host leaves no peer.</summary>
+    private static void StartParentWatchdog(int parent)
+    {
+        if (parent <= 0)
+        {
+            return;
+        }
+
+        var thread = new Thread(() =>
+        {
+            string stat = "/proc/" + parent.ToString(CultureInfo.InvariantCulture) + "/stat";
+            while (IsAlive(stat))
+            {
+                Thread.Sleep(200);
+            }
+
+            BenchAbort.Abort("the parent process exited");
+            Environment.Exit(3);
+        })
+        {
+            IsBackground = true,
+            Name = "bench-peer parent watchdog",
+        };
+        thread.Start();
+    }
+
+    /// <summary>True while the process exists and is not a zombie (state Z after the ") " that ends its name).</summary>
+    private static bool IsAlive(string statPath)
+    {
+        try
+        {
+            string stat = File.ReadAllText(statPath);
+            int end = stat.LastIndexOf(") ", StringComparison.Ordinal);
+            return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+}

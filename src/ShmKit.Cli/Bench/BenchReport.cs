@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace ShmKit.Cli.Bench;
+
+/// <summary>The results as a console table, as JSON (a stable shape) and as a PNG chart.</summary>
+internal static class BenchReport
+{
+    /// <summary>The reference for "x raw": raw-c when it ran, else raw-cs.</summary>
+    internal static string? RawReference(BenchRun run, BenchWorkload workload) =>
+        run.Find("raw-c", workload) is not null ? "raw-c" : run.Find("raw-cs", workload) is not null ? "raw-cs" : null;
+
+    /// <summary>
+    /// How many times slower than <paramref name="reference"/> a cell is (latency: median / reference median;
+    /// throughput: reference median / median). Above 1 = slower.
+    /// </summary>
+    internal static double? SlowerThan(BenchRun run, BenchCell cell, string? reference)
+    {
+        var other = reference is null ? null : run.Find(reference, cell.Workload);
+        if (other is null || cell.Median <= 0 || other.Median <= 0)
+        {
+            return null;
+        }
+
+        return cell.Workload.IsLatency() ? cell.Median / other.Median : other.Median / cell.Median;
+    }
+
+    internal static void WriteTable(BenchRun run, IAnsiConsole console)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("shmkit bench: median over rounds, every message verified");
+        table.AddColumn("workload");
+        table.AddColumn("transport");
+        table.AddColumn(new TableColumn("median").RightAligned());
+        table.AddColumn(new TableColumn("min..max").RightAligned());
+        table.AddColumn(new TableColumn("p50/p99/p99.9 µs").RightAligned());
+        table.AddColumn(new TableColumn("x raw").RightAligned());
+        table.AddColumn(new TableColumn("x pipe").RightAligned());
+        table.AddColumn("note");
+        foreach (var workload in BenchWorkloads.All)
+        {
+            string? raw = RawReference(run, workload);
+            foreach (var cell in run.Cells.Where(c => c.Workload == workload && c.Rounds.Count > 0))
+            {
+                double? slower = SlowerThan(run, cell, raw);
+                double? pipe = run.Find("pipe", workload) is null ? null : SlowerThan(run, cell, "pipe") is { } s && s > 0 ? 1 / s : null;
+                var notes = new List<string>();
+                if (cell.Noisy)
+                {
+                    notes.Add(string.Create(CultureInfo.InvariantCulture, $"[yellow]noisy[/] (max/min {cell.Max / cell.Min:0.0})"));
+                }
+
+                if (!cell.Pinned)
+                {
+                    notes.Add("unpinned");
+                }
+
+                table.AddRow(
+                    workload.Name(),
+                    cell.Transport == raw ? $"[bold]{cell.Transport}[/]" : cell.Transport,
+                    Format(cell.Median, workload) + " " + DisplayUnit(workload),
+                    Format(cell.Min, workload) + ".." + Format(cell.Max, workload),
+                    workload.IsLatency()
+                        ? string.Join("/", new[] { cell.Percentile(50), cell.Percentile(99), cell.Percentile(99.9) }.Select(v => Significant(v ?? 0)))
+                        : string.Empty,
+                    slower is null ? "-" : Ratio(slower.Value),
+                    pipe is null ? "-" : Ratio(pipe.Value),
+                    string.Join(", ", notes));
+            }
+        }
+
+        console.Write(table);
+        console.MarkupLine("[grey]x raw: how many times slower than the raw limit (raw-c, or raw-cs when gcc is missing): round trip ÷ raw round trip, raw throughput ÷ throughput.[/]");
+        console.MarkupLine("[grey]x pipe: how many times faster than the pipe: pipe round trip ÷ round trip, throughput ÷ pipe throughput. Noisy: max/min over rounds above 1.5.[/]");
+        foreach (string note in run.Notes)
+        {
+            console.MarkupLine("[grey]note:[/] " + Markup.Escape(note));
+        }
+
+        foreach (string line in Headlines(run))
+        {
+            console.MarkupLine(Markup.Escape(line));
+        }
+    }
+
+    /// <summary>The ratios worth quoting: C# vs C, and shared memory vs the kernel transports.</summary>
+    internal static IEnumerable<string> Headlines(BenchRun run)
+    {
+        foreach (var workload in new[] { BenchWorkload.Rtt64, BenchWorkload.Tput64 })
+        {
+            if (run.Find("raw-cs", workload) is { } cs && run.Find("raw-c", workload) is not null)
+            {
+                double ratio = SlowerThan(run, cs, "raw-c")!.Value;
+                yield return string.Create(CultureInfo.InvariantCulture,
+                    $"raw-cs vs raw-c, {workload.Name()}: C# is {Ratio(ratio)} the C figure{(ratio <= 1.3 ? " (within the 1.3x target)" : " (OUTSIDE the 1.3x target)")}.");
+            }
+        }
+
+        foreach (var workload in BenchWorkloads.All)
+        {
+            if (run.Find("raw-cs", workload) is not { } shm)
+            {
+                continue;
+            }
+
+            var others = run.Cells.Where(c => c.Workload == workload && c.Rounds.Count > 0 && c.Transport is not ("raw-c" or "raw-cs"))
+                .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Transport} {Ratio(SlowerThan(run, c, "raw-cs") ?? 0)}"));
+            yield return $"{workload.Name()}: raw-cs shared memory is faster than {string.Join(", ", others)}.";
+        }
+    }
+
+    /// <summary>Writes every figure: {"machine": {...}, "results": [{transport, workload, unit, min, median, max, p50, p90, p99, p999, pinned}]}.</summary>
+    internal static void WriteJson(BenchRun run, string path)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteStartObject("machine");
+        json.WriteNumber("cpus", run.Cpus);
+        json.WriteString("os", run.Os);
+        json.WriteString("runtime", run.Runtime);
+        json.WriteEndObject();
+        json.WriteStartArray("results");
+        foreach (var cell in run.Cells.Where(c => c.Rounds.Count > 0))
+        {
+            json.WriteStartObject();
+            json.WriteString("transport", cell.Transport);
+            json.WriteString("workload", cell.Workload.Name());
+            json.WriteString("unit", cell.Workload.Unit());
+            json.WriteNumber("min", Round(cell.Min));
+            json.WriteNumber("median", Round(cell.Median));
+            json.WriteNumber("max", Round(cell.Max));
+            WriteNullable(json, "p50", cell.Percentile(50));
+            WriteNullable(json, "p90", cell.Percentile(90));
+            WriteNullable(json, "p99", cell.Percentile(99));
+            WriteNullable(json, "p999", cell.Percentile(99.9));
+            json.WriteBoolean("pinned", cell.Pinned);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, Round(v));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    /// <summary>Five significant digits: more than the measurement has.</summary>
+    private static double Round(double value) =>
+        value == 0 ? 0 : Math.Round(value, Math.Max(0, 4 - (int)Math.Floor(Math.Log10(Math.Abs(value)))));
+
+    private static string DisplayUnit(BenchWorkload workload) => workload switch
+    {
+        BenchWorkload.Rtt64 => "µs",
+        BenchWorkload.Tput64 => "M msg/s",
+        _ => "GB/s",
+    };
+
+    private static string Format(double value, BenchWorkload workload) =>
+        Significant(workload == BenchWorkload.Tput64 ? value / 1e6 : value);
+
+    internal static string Significant(double value) => value switch
+    {
+        0 => "0",
+        >= 100 => value.ToString("0", CultureInfo.InvariantCulture),
+        >= 10 => value.ToString("0.0", CultureInfo.InvariantCulture),
+        >= 1 => value.ToString("0.00", CultureInfo.InvariantCulture),
+        >= 0.1 => value.ToString("0.000", CultureInfo.InvariantCulture),
+        _ => value.ToString("0.0000", CultureInfo.InvariantCulture),
+    };
+
+    internal static string Ratio(double value) => Significant(value) + "x";
+}

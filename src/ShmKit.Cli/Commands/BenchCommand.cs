@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using ShmKit.Cli.Bench;
+using Spectre.Console;
+
+namespace ShmKit.Cli.Commands;
+
+/// <summary>
+/// <c>shmkit bench</c>: measures shared memory against pipes, sockets, TCP, semaphores and message queues between two
+/// real processes on this host, every message verified.
+/// </summary>
+internal static class BenchCommand
+{
+    internal static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Fewer rounds (7) and messages: finishes within a minute on a 2-core machine." };
+        var only = new Option<string?>("--only") { Description = "Run only these transports (comma-separated): " + string.Join(", ", BenchTransports.Names) + "." };
+        var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file." };
+        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles, throughput bars) to this file." };
+        var smoke = new Option<bool>("--smoke") { Description = "One round of tiny counts, for tests.", Hidden = true };
+        var command = new Command("bench", "Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues.")
+        {
+            quick, only, json, chart, smoke,
+        };
+        command.SetAction(parseResult =>
+        {
+            var mode = parseResult.GetValue(smoke) ? BenchMode.Smoke : parseResult.GetValue(quick) ? BenchMode.Quick : BenchMode.Full;
+            string[]? names = parseResult.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return Run(new BenchSettings(mode, names), parseResult.GetValue(json), parseResult.GetValue(chart));
+        });
+        return command;
+    }
+
+    private static int Run(BenchSettings settings, string? jsonPath, string? chartPath)
+    {
+        if (settings.Only is { } names && names.FirstOrDefault(n => !BenchTransports.Names.Contains(n)) is { } unknown)
+        {
+            Console.Error.WriteLine($"shmkit bench: unknown transport '{unknown}'. Known: {string.Join(", ", BenchTransports.Names)}.");
+            return 2;
+        }
+
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150); // a log file: no wrapped table rows
+        }
+
+        var runner = new BenchRunner(settings);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            runner.Interrupt(context.Signal.ToString());
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        BenchRun run;
+        try
+        {
+            run = settings.Mode == BenchMode.Smoke || Console.IsOutputRedirected ? RunPlain(runner, settings) : RunWithProgress(runner, settings);
+        }
+        catch (OperationCanceledException ex)
+        {
+            Console.Error.WriteLine("shmkit bench: " + ex.Message + "; everything it created has been removed.");
+            return 130;
+        }
+        catch (BenchVerificationException ex)
+        {
+            Console.Error.WriteLine("shmkit bench: VERIFICATION FAILED: " + ex.Message);
+            return 1;
+        }
+        catch (Exception ex) when (BenchAbort.IsAborted)
+        {
+            Console.Error.WriteLine("shmkit bench: aborted (" + ex.Message + "); everything it created has been removed.");
+            return 130;
+        }
+
+        BenchReport.WriteTable(run, AnsiConsole.Console);
+        long messages = run.Cells.Sum(c => c.Messages);
+        AnsiConsole.MarkupLine($"[green]verified[/]: all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum. Run took {run.Duration.TotalSeconds:0.0} s.");
+        if (jsonPath is not null)
+        {
+            BenchReport.WriteJson(run, jsonPath);
+            AnsiConsole.MarkupLine("JSON written to " + Markup.Escape(jsonPath));
+        }
+
+        if (chartPath is not null)
+        {
+            BenchChart.Write(run, chartPath);
+            AnsiConsole.MarkupLine("Chart written to " + Markup.Escape(chartPath));
+        }
+
+        return 0;
+    }
+
+    private static BenchRun RunPlain(BenchRunner runner, BenchSettings settings) =>
+        runner.Run(p =>
+        {
+            if (p.Round == 0 || p.Round == settings.Rounds)
+            {
+                Console.Out.WriteLine($"{(p.WarmUp ? "warm-up" : "done")}: {p.Transport} {p.Workload.Name()}");
+            }
+        });
+
+    private static BenchRun RunWithProgress(BenchRunner runner, BenchSettings settings)
+    {
+        BenchRun? result = null;
+        AnsiConsole.Progress()
+            .AutoRefresh(false) // no render thread: the only redraw happens between rounds, never during a timed one
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                foreach (string name in settings.Only ?? BenchTransports.Names)
+                {
+                    int workloads = name == "sysv-mq" ? 3 : 4;
+                    tasks[name] = context.AddTask(name, maxValue: (settings.Rounds + 1) * workloads);
+                }
+
+                context.Refresh();
+                result = runner.Run(p =>
+                {
+                    var task = tasks[p.Transport];
+                    task.Increment(1);
+                    task.Description = p.WarmUp
+                        ? $"{p.Transport} [grey]warm-up {p.Workload.Name()}[/]"
+                        : $"{p.Transport} [grey]round {p.Round}/{p.Rounds} {p.Workload.Name()}[/]";
+                    context.Refresh();
+                });
+                foreach (var task in tasks.Values)
+                {
+                    task.Value = task.MaxValue; // skipped transports (no gcc) end complete too
+                }
+
+                context.Refresh();
+            });
+        return result!;
+    }
+}
