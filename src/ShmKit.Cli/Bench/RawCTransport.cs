@@ -206,6 +206,8 @@ int main(int argc, char **argv)
     uint64_t elapsed = 0;
     if (rtt) {
         uint32_t *d = malloc(count * sizeof *d);
+        if (!d) { printf("fail malloc\n"); return 1; }
+        memset(d, 0, count * sizeof *d); /* fault the pages in before the timed loop */
         ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1, warm, 0);
         uint64_t t0 = now_ns();
         ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1 + warm, count, d);
