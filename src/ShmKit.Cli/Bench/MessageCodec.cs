@@ -55,6 +55,34 @@ internal static unsafe class MessageCodec
         return w[0] == sequence && w[n - 1] == sequence * Mix && XorAll(w, n) == 0;
     }
 
+    /// <summary>
+    /// Copies a message (a multiple of 64 bytes) in 64-byte blocks of vector loads and stores, as the C program does:
+    /// for 64-byte messages this is two 32-byte moves inline instead of a call into the general-purpose memmove.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Copy(byte* destination, byte* source, int size)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < size; i += 64)
+            {
+                Vector512.Load(source + i).Store(destination + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < size; i += 64)
+            {
+                Vector256.Load(source + i).Store(destination + i);
+                Vector256.Load(source + i + 32).Store(destination + i + 32);
+            }
+        }
+        else
+        {
+            Buffer.MemoryCopy(source, destination, size, size);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong XorAll(ulong* w, int n)
     {

@@ -212,7 +212,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
                 }
             }
 
-            Buffer.MemoryCopy(message, data + ((h & mask) * (ulong)size), size, size);
+            MessageCodec.Copy(data + ((h & mask) * (ulong)size), message, size);
             Volatile.Write(ref *head, ++h); // release: the slot's bytes are visible before the new head
         }
 
@@ -243,7 +243,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
                 }
             }
 
-            Buffer.MemoryCopy(data + ((t & mask) * (ulong)size), buffer, size, size);
+            MessageCodec.Copy(buffer, data + ((t & mask) * (ulong)size), size);
             Volatile.Write(ref *tail, ++t); // release: our copy finished before the producer may reuse the slot
             if (!MessageCodec.Verify(buffer, size, seq))
             {

@@ -104,7 +104,7 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         {
             ulong seq = firstSequence + (ulong)i;
             sem.Wait(Items, undo: false);
-            Buffer.MemoryCopy(data + ((i & (slots - 1)) * (long)size), _message, size, size);
+            MessageCodec.Copy(_message, data + ((i & (slots - 1)) * (long)size), size);
             sem.Release(FreeSlots, undo: false);
             if (!MessageCodec.Verify(_message, size, seq))
             {
@@ -152,7 +152,7 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         {
             MessageCodec.Stamp(_message, size, firstSequence + (ulong)i, middle);
             sem.Wait(FreeSlots, undo: false);
-            Buffer.MemoryCopy(_message, data + ((i & (slots - 1)) * (long)size), size, size);
+            MessageCodec.Copy(data + ((i & (slots - 1)) * (long)size), _message, size);
             sem.Release(Items, undo: false);
         }
 
