@@ -56,30 +56,24 @@ internal static unsafe class MessageCodec
     }
 
     /// <summary>
-    /// Copies a message (a multiple of 64 bytes) in 64-byte blocks of vector loads and stores, as the C program does:
-    /// for 64-byte messages this is two 32-byte moves inline instead of a call into the general-purpose memmove.
+    /// Copies a message (a multiple of 64 bytes), with the strategy of .NET's own <see cref="Buffer.MemoryCopy"/> made
+    /// explicit so the C program can do exactly the same: up to 2 KiB inline 64-byte blocks of vector moves (for a
+    /// 64-byte message two 32-byte moves, no call, no size dispatch), above that Buffer.MemoryCopy, which hands large
+    /// copies to the C library's memmove (`rep movsb` on this CPU: 11 GB/s against 6 GB/s for vector blocks in a 4 KiB ring).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Copy(byte* destination, byte* source, int size)
     {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (int i = 0; i < size; i += 64)
-            {
-                Vector512.Load(source + i).Store(destination + i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            for (int i = 0; i < size; i += 64)
-            {
-                Vector256.Load(source + i).Store(destination + i);
-                Vector256.Load(source + i + 32).Store(destination + i + 32);
-            }
-        }
-        else
+        if (size > 2048 || !Vector256.IsHardwareAccelerated)
         {
             Buffer.MemoryCopy(source, destination, size, size);
+            return;
+        }
+
+        for (int i = 0; i < size; i += 64)
+        {
+            Vector256.Load(source + i).Store(destination + i);
+            Vector256.Load(source + i + 32).Store(destination + i + 32);
         }
     }
 
