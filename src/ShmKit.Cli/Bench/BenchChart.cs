@@ -9,6 +9,8 @@ namespace ShmKit.Cli.Bench;
 /// </summary>
 internal static class BenchChart
 {
+    private const double Offset = 2;
+
     internal static void Write(BenchRun run, string path)
     {
         var multiplot = new Multiplot();
@@ -34,7 +36,7 @@ internal static class BenchChart
         latency.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, labels);
         latency.Axes.Left.TickGenerator = LogTicks();
         latency.Title("rtt-64: round trip, µs (log scale)");
-        latency.ShowLegend(Alignment.UpperLeft);
+        latency.ShowLegend(Edge.Right);
 
         Bars(multiplot.GetPlot(1), run, BenchWorkload.Tput64, "tput-64: M msg/s (log scale)", 1e-6);
         Bars(multiplot.GetPlot(2), run, BenchWorkload.Tput4K, "tput-4k: GB/s (log scale)", 1);
@@ -48,12 +50,13 @@ internal static class BenchChart
         var ticks = new List<Tick>();
         for (int i = 0; i < cells.Count; i++)
         {
-            double value = Math.Log10(Math.Max(cells[i].Median * scale, 1e-3));
+            // Bars start at 10^-Offset: log10 shifted up so every bar has a positive height (labels go on top).
+            double value = Math.Log10(Math.Max(cells[i].Median * scale, 1e-3)) + Offset;
             var bar = new Bar
             {
                 Position = i,
                 Value = value,
-                ValueBase = -2,
+                ValueBase = 0,
                 FillColor = Colors.Category10[i % Colors.Category10.Length],
                 Label = BenchReport.Significant(cells[i].Median * scale),
             };
@@ -62,15 +65,15 @@ internal static class BenchChart
         }
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
-        plot.Axes.Left.TickGenerator = LogTicks();
-        plot.Axes.SetLimitsY(-2, Math.Max(2, cells.Count == 0 ? 2 : cells.Max(c => Math.Log10(Math.Max(c.Max * scale, 1e-3))) + 0.5));
+        plot.Axes.Left.TickGenerator = LogTicks(Offset);
+        plot.Axes.SetLimitsY(0, Offset + Math.Max(2, cells.Count == 0 ? 2 : cells.Max(c => Math.Log10(Math.Max(c.Median * scale, 1e-3))) + 0.5));
         plot.Title(title);
     }
 
-    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
+    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks(double offset = 0) => new()
     {
         MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
         IntegerTicksOnly = true,
-        LabelFormatter = y => Math.Pow(10, y).ToString("G4", CultureInfo.InvariantCulture),
+        LabelFormatter = y => Math.Pow(10, y - offset).ToString("G4", CultureInfo.InvariantCulture),
     };
 }
