@@ -172,6 +172,20 @@ internal static class SemaphoreVerbs
         return 0;
     }
 
+    /// <summary>
+    /// args: none. Listens for SIGUSR1, disposes the listener, prints READY and sleeps: shows what a signal does to a
+    /// process that stopped listening.
+    /// </summary>
+    [Verb("signal-disposed")]
+    public static int SignalDisposed(string[] args)
+    {
+        new ProcessSignalListener(NotificationSignal.User1).Dispose();
+        Console.WriteLine("READY");
+        Thread.Sleep(TimeSpan.FromSeconds(30));
+        Console.WriteLine("SURVIVED");
+        return 0;
+    }
+
     /// <summary>args: pid. Sends SIGUSR1 to the process, from .NET.</summary>
     [Verb("signal-send")]
     public static int SignalSend(string[] args)
