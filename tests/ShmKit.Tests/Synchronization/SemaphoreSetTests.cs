@@ -269,6 +269,65 @@ public class SemaphoreSetTests
         }
     }
 
+    [Fact]
+    public void Uncontended_Wait_Release_And_Lock_Allocate_Nothing()
+    {
+        var set = SemaphoreSet.CreatePrivate([1]);
+        try
+        {
+            using var cts = new CancellationTokenSource();
+            void Cycle()
+            {
+                set.Wait(0);
+                set.Release(0);
+                set.Wait(0, 1, TimeSpan.FromSeconds(1));
+                set.Release(0);
+                set.Wait(0, 1, TimeSpan.FromSeconds(1), cts.Token);
+                set.Release(0);
+                _ = set.TryWait(0);
+                set.Release(0);
+                using (set.Lock(0, TimeSpan.FromSeconds(1)))
+                {
+                }
+            }
+
+            Cycle(); // JIT and tiering first
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Cycle();
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            set.Remove();
+        }
+    }
+
+    [Fact]
+    public void Undo_Adjustment_Is_Bounded_By_Semaem()
+    {
+        var set = SemaphoreSet.CreatePrivate([0]);
+        try
+        {
+            // Releases with undo and acquires without: this process's adjustment drifts to -32768, the lowest allowed.
+            set.Release(0, 32767, undo: true);
+            set.Wait(0, 32767, undo: false);
+            set.Release(0, 1, undo: true);
+            set.Wait(0, 1, undo: false);
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => set.Release(0, 1, undo: true));
+            Assert.Contains("semaem", e.Message, StringComparison.Ordinal);
+            set.Release(0, 1, undo: false); // without undo there is no adjustment to overflow
+            Assert.Equal(1, set.GetValue(0));
+        }
+        finally
+        {
+            set.Remove();
+        }
+    }
+
     internal static void WaitUntil(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
