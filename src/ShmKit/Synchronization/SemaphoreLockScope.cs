@@ -26,11 +26,26 @@ public struct SemaphoreLockScope : IDisposable
     /// <summary>True until the lock is released.</summary>
     public readonly bool IsHeld => _set is not null;
 
-    /// <summary>Releases the lock (adds 1 to the semaphore, with the same undo setting it was taken with).</summary>
+    /// <summary>
+    /// Releases the lock (adds 1 to the semaphore, with the same undo setting it was taken with). If the set was
+    /// removed meanwhile there is no lock left to release, and Dispose does nothing.
+    /// </summary>
     public void Dispose()
     {
         SemaphoreSet? set = _set;
         _set = null;
-        set?.Release(_index, 1, _undo);
+        if (set is null)
+        {
+            return;
+        }
+
+        try
+        {
+            set.Release(_index, 1, _undo);
+        }
+        catch (IpcObjectRemovedException)
+        {
+            // Removed while held (for example the server shut down): nothing to give back.
+        }
     }
 }
