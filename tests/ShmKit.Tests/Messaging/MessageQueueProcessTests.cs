@@ -245,6 +245,7 @@ public class MessageQueueProcessTests
         anonymous.Send(1, new byte[1]);
         anonymous.Receive(new byte[1], out _);
 
+        var procBefore = ReadProcSysvipcMsg();
         var all = MessageQueue.GetAll();
         var proc = ReadProcSysvipcMsg();
         foreach (var queue in new[] { keyed, anonymous })
@@ -270,10 +271,10 @@ public class MessageQueueProcessTests
         Assert.Equal(130, all.Single(q => q.Id == keyed.Id).CurrentBytes);
         Assert.Equal(2, all.Single(q => q.Id == keyed.Id).MessageCount);
 
-        // Every queue /proc lists is in GetAll (other processes may add or remove queues in between, so only the
-        // ones present in both reads are compared).
-        var again = MessageQueue.GetAll().Select(q => q.Id).ToHashSet();
-        Assert.All(proc.Keys.Where(again.Contains), id => Assert.Contains(all, q => q.Id == id));
+        // Every queue /proc lists is in GetAll. Other processes may add or remove queues meanwhile, so only the ones
+        // /proc listed both before and after GetAll are sure to have existed throughout it (ids are never reused
+        // for a new queue: the kernel adds a sequence number to the index).
+        Assert.All(procBefore.Keys.Where(proc.ContainsKey), id => Assert.Contains(all, q => q.Id == id));
 
         var limits = MessageQueue.GetLimits();
         Assert.Equal(ReadSysctl("msgmax"), limits.MaxMessageSize);
