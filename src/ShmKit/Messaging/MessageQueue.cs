@@ -32,7 +32,7 @@ namespace ShmKit;
 /// message matches; <see cref="TrySend"/> and <see cref="TryReceive"/> never wait (IPC_NOWAIT). A wait with
 /// neither a timeout nor a cancellation token is one blocking system call: the thread sleeps in the kernel and
 /// wakes as soon as the queue changes. The kernel has no timed msgsnd or msgrcv, so a wait with a timeout or a
-/// token polls instead: it tries with IPC_NOWAIT, spins a little, then sleeps between tries for 50 µs, doubling up
+/// token polls instead: it tries with IPC_NOWAIT, spins and yields for 24 tries, then sleeps between tries for 50 µs, doubling up
 /// to 5 ms. The cost: a message that arrives during a sleep is taken up to 5 ms late, and a long wait wakes about
 /// 200 times a second; cancellation and the deadline are noticed within one sleep (at most about 5 ms).
 /// Interrupting a blocked call with a signal was rejected: signal handlers are process-wide, the .NET runtime owns
@@ -606,8 +606,7 @@ public sealed class MessageQueue
     private void CheckAgainstMsgmax(int payloadLength)
     {
         // Only for payloads above the stack limit: refuse before allocating a buffer for a message the kernel rejects.
-        var limits = ReadMsgmax();
-        if (limits is int msgmax && payloadLength > msgmax)
+        if (ReadMsgmax() is int msgmax && payloadLength > msgmax)
         {
             IpcErrors.Throw(Errno.EINVAL, Call("msgsnd"), TooLongMessage(payloadLength, msgmax));
         }
