@@ -26,12 +26,13 @@ namespace ShmKit;
 /// <para><b>Limits.</b> msgmax (8192 here) is the largest payload; a longer one is an <see cref="IpcSizeException"/>.
 /// A queue holds at most <see cref="MessageQueueInfo.MaxBytes"/> payload bytes (msg_qbytes, starting at msgmnb:
 /// 16384 here) and, because the kernel uses the same number for both, at most that many messages. Only a process
-/// with CAP_SYS_RESOURCE (root) may raise it above msgmnb (<see cref="SetMaxBytes"/>).</para>
+/// with CAP_SYS_RESOURCE may raise it above msgmnb (<see cref="SetMaxBytes"/>); root usually has that capability,
+/// but containers often drop it (this project's sandbox does).</para>
 /// <para><b>Blocking.</b> <see cref="Send"/> waits while the queue is full and <see cref="Receive"/> while no
 /// message matches; <see cref="TrySend"/> and <see cref="TryReceive"/> never wait (IPC_NOWAIT). A wait with
 /// neither a timeout nor a cancellation token is one blocking system call: the thread sleeps in the kernel and
 /// wakes as soon as the queue changes. The kernel has no timed msgsnd or msgrcv, so a wait with a timeout or a
-/// token polls instead: it tries with IPC_NOWAIT, spins a little, then sleeps between tries for 50 µs, doubling up
+/// token polls instead: it tries with IPC_NOWAIT, spins and yields for 24 tries, then sleeps between tries for 50 µs, doubling up
 /// to 5 ms. The cost: a message that arrives during a sleep is taken up to 5 ms late, and a long wait wakes about
 /// 200 times a second; cancellation and the deadline are noticed within one sleep (at most about 5 ms).
 /// Interrupting a blocked call with a signal was rejected: signal handlers are process-wide, the .NET runtime owns
@@ -349,7 +350,8 @@ public sealed class MessageQueue
 
     /// <summary>
     /// Changes the queue's capacity, msg_qbytes (IPC_SET): the most payload bytes, and the most messages, it
-    /// holds. Only the owner, the creator or root may; above msgmnb only a process with CAP_SYS_RESOURCE (root).
+    /// holds. Only the owner, the creator or root may; above msgmnb only a process with CAP_SYS_RESOURCE (which root
+    /// usually has, but containers often drop).
     /// Lowering it below what the queue holds keeps the messages; senders then wait until enough are received.
     /// </summary>
     /// <param name="maxBytes">The new capacity, 1 to <see cref="int.MaxValue"/>.</param>
@@ -604,8 +606,7 @@ public sealed class MessageQueue
     private void CheckAgainstMsgmax(int payloadLength)
     {
         // Only for payloads above the stack limit: refuse before allocating a buffer for a message the kernel rejects.
-        var limits = ReadMsgmax();
-        if (limits is int msgmax && payloadLength > msgmax)
+        if (ReadMsgmax() is int msgmax && payloadLength > msgmax)
         {
             IpcErrors.Throw(Errno.EINVAL, Call("msgsnd"), TooLongMessage(payloadLength, msgmax));
         }
@@ -641,7 +642,7 @@ public sealed class MessageQueue
             if (errno == Errno.EPERM && Msg.msgctl(0, Ipc.IPC_INFO, &info) >= 0 && ds.msg_qbytes > (ulong)info.msgmnb)
             {
                 detail = string.Create(CultureInfo.InvariantCulture,
-                    $"permission denied: a capacity (msg_qbytes) of {ds.msg_qbytes} bytes is above msgmnb={info.msgmnb}, which needs CAP_SYS_RESOURCE (root), and the caller must also be the owner, the creator or privileged. Ask for at most {info.msgmnb} bytes, or run as root.");
+                    $"permission denied: a capacity (msg_qbytes) of {ds.msg_qbytes} bytes is above msgmnb={info.msgmnb}, which needs CAP_SYS_RESOURCE (root usually has it; containers often drop it), and the caller must also be the owner, the creator or privileged. Ask for at most {info.msgmnb} bytes, grant CAP_SYS_RESOURCE, or raise kernel.msgmnb.");
             }
 
             ThrowStatFailed(errno, Call("msgctl(IPC_SET)"), detail);
