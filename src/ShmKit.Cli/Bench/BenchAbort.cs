@@ -16,6 +16,9 @@ internal static class BenchAbort
 
     internal static bool IsAborted => s_reason is not null;
 
+    /// <summary>Why the run was aborted (null while it was not).</summary>
+    internal static string? Reason => s_reason;
+
     internal static void Abort(string reason) => s_reason ??= reason;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -10,11 +10,12 @@ namespace ShmKit.Cli.Bench;
 /// </summary>
 internal static class BenchPeer
 {
-    /// <summary>Runs the peer. Arguments: <c>parent=PID cpu=N NAME=SETUP...</c>.</summary>
+    /// <summary>Runs the peer. Arguments: <c>parent=PID cpu=N dir=TEMPDIR NAME=SETUP...</c>.</summary>
     internal static int Run(IReadOnlyList<string> args)
     {
         int parent = 0;
         int cpu = -1;
+        string? directory = null;
         var specs = new List<(string Name, string Setup)>();
         foreach (string arg in args)
         {
@@ -35,26 +36,33 @@ internal static class BenchPeer
                 case "cpu":
                     cpu = int.Parse(value, CultureInfo.InvariantCulture);
                     break;
+                case "dir":
+                    directory = value;
+                    break;
                 default:
                     specs.Add((key, value));
                     break;
             }
         }
 
-        StartParentWatchdog(parent);
+        var transports = new Dictionary<string, BenchTransport>(StringComparer.Ordinal);
+        StartParentWatchdog(parent, () => RemoveOrphans(transports, directory));
         string pinned = "0 not asked";
         if (cpu >= 0)
         {
             pinned = CpuAffinity.TryPinCurrentThread(cpu, out string? reason) ? "1" : "0 " + reason;
         }
 
-        var transports = new Dictionary<string, BenchTransport>(StringComparer.Ordinal);
         try
         {
             foreach (var (name, setup) in specs)
             {
                 var transport = BenchTransports.Create(name, string.Empty, -1, -1);
-                transports[name] = transport;
+                lock (transports)
+                {
+                    transports[name] = transport;
+                }
+
                 transport.ConnectPeer(setup);
             }
 
@@ -96,8 +104,46 @@ internal static class BenchPeer
         }
     }
 
-    /// <summary>Exits this process when the parent is gone (polls /proc every 200 ms), so a killed host leaves no peer.</summary>
-    private static void StartParentWatchdog(int parent)
+    /// <summary>The host died without cleaning up (SIGKILL): remove what outlives both processes, then exit.</summary>
+    private static void RemoveOrphans(Dictionary<string, BenchTransport> transports, string? directory)
+    {
+        BenchTransport[] all;
+        lock (transports)
+        {
+            all = [.. transports.Values];
+        }
+
+        foreach (var transport in all)
+        {
+            try
+            {
+                transport.RemoveOrphanedObjects();
+            }
+#pragma warning disable CA1031 // Best effort on the way out: go on with the next object.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Console.Error.WriteLine($"bench-peer: could not remove the objects of {transport.Name}: {ex.Message}");
+            }
+        }
+
+        if (directory is not null && Directory.Exists(directory))
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// When the parent is gone (polls /proc every 200 ms): removes the orphaned objects and exits, so a killed host
+    /// leaves neither a peer nor a semaphore set, queue or temp directory.
+    /// </summary>
+    private static void StartParentWatchdog(int parent, Action onOrphaned)
     {
         if (parent <= 0)
         {
@@ -113,6 +159,7 @@ internal static class BenchPeer
             }
 
             BenchAbort.Abort("the parent process exited");
+            onOrphaned();
             Environment.Exit(3);
         })
         {

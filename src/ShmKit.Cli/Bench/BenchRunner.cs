@@ -105,7 +105,7 @@ internal sealed class BenchRunner
         }
 
         var peerTransports = transports.Where(t => t.UsesPeer).ToList();
-        bool peerPinned = StartPeer(peerTransports, peerCpu, run);
+        bool peerPinned = StartPeer(peerTransports, peerCpu, directory.FullName, run);
 
         bool hostPinned = false;
         if (hostCpu >= 0)
@@ -251,7 +251,7 @@ internal sealed class BenchRunner
     }
 
     /// <summary>Starts the peer with every transport's setup string and waits until it has connected them all.</summary>
-    private bool StartPeer(List<BenchTransport> peerTransports, int peerCpu, BenchRun run)
+    private bool StartPeer(List<BenchTransport> peerTransports, int peerCpu, string directory, BenchRun run)
     {
         if (peerTransports.Count == 0)
         {
@@ -277,6 +277,7 @@ internal sealed class BenchRunner
         info.ArgumentList.Add("bench-peer");
         info.ArgumentList.Add("parent=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add("cpu=" + peerCpu.ToString(CultureInfo.InvariantCulture));
+        info.ArgumentList.Add("dir=" + directory);
         foreach (string setup in setups)
         {
             info.ArgumentList.Add(setup);

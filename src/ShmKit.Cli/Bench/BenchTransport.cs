@@ -65,6 +65,14 @@ internal abstract class BenchTransport : IDisposable
     /// </summary>
     internal abstract long PeerRun(BenchWorkload workload, int count, ulong firstSequence);
 
+    /// <summary>
+    /// Peer side, when the host died without cleaning up (SIGKILL): remove the kernel objects that outlive processes
+    /// (semaphore sets, queues). Segments need nothing: they were removed once both sides attached.
+    /// </summary>
+    internal virtual void RemoveOrphanedObjects()
+    {
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

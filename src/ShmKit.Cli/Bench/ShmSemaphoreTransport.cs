@@ -47,6 +47,8 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
 
     internal override void PeerReady() => _segment!.Remove();
 
+    internal override void RemoveOrphanedObjects() => RemoveQuietly(_semaphores!.Remove);
+
     internal override void ConnectPeer(string setup)
     {
         string[] ids = setup.Split(',');

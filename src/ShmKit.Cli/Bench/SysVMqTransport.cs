@@ -27,22 +27,12 @@ internal sealed unsafe class SysVMqTransport : BenchTransport
     {
         _queue = MessageQueue.CreatePrivate();
         var queue = _queue;
-        cleanup.Add("sysv-mq queue", () =>
-        {
-            try
-            {
-                queue.Remove();
-            }
-            catch (IpcObjectNotFoundException)
-            {
-            }
-            catch (IpcObjectRemovedException)
-            {
-            }
-        });
+        cleanup.Add("sysv-mq queue", () => RemoveQuietly(queue));
         Allocate();
         return _queue.Id.ToString(CultureInfo.InvariantCulture);
     }
+
+    internal override void RemoveOrphanedObjects() => RemoveQuietly(_queue!);
 
     internal override void ConnectPeer(string setup)
     {
@@ -138,6 +128,21 @@ internal sealed unsafe class SysVMqTransport : BenchTransport
         {
             NativeMemory.AlignedFree(send);
             NativeMemory.AlignedFree(receive);
+        }
+    }
+
+    private static void RemoveQuietly(MessageQueue queue)
+    {
+        try
+        {
+            queue.Remove();
+        }
+        catch (IpcObjectNotFoundException)
+        {
+            // Already removed.
+        }
+        catch (IpcObjectRemovedException)
+        {
         }
     }
 

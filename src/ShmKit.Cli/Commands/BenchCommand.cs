@@ -45,9 +45,11 @@ internal static class BenchCommand
         }
 
         var runner = new BenchRunner(settings);
+        int signalExitCode = 0;
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
+            signalExitCode = context.Signal == PosixSignal.SIGINT ? 130 : 143; // 128 + signal number, as a shell reports it
             runner.Interrupt(context.Signal.ToString());
         }
 
@@ -58,10 +60,10 @@ internal static class BenchCommand
         {
             run = settings.Mode == BenchMode.Smoke || Console.IsOutputRedirected ? RunPlain(runner, settings) : RunWithProgress(runner, settings);
         }
-        catch (OperationCanceledException ex)
+        catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("shmkit bench: " + ex.Message + "; everything it created has been removed.");
-            return 130;
+            Console.Error.WriteLine("shmkit bench: aborted: " + BenchAbort.Reason + "; everything it created has been removed.");
+            return signalExitCode != 0 ? signalExitCode : 1;
         }
         catch (BenchVerificationException ex)
         {
@@ -70,8 +72,8 @@ internal static class BenchCommand
         }
         catch (Exception ex) when (BenchAbort.IsAborted)
         {
-            Console.Error.WriteLine("shmkit bench: aborted (" + ex.Message + "); everything it created has been removed.");
-            return 130;
+            Console.Error.WriteLine("shmkit bench: aborted: " + BenchAbort.Reason + " (" + ex.Message + "); everything it created has been removed.");
+            return signalExitCode != 0 ? signalExitCode : 1;
         }
 
         BenchReport.WriteTable(run, AnsiConsole.Console);

@@ -8,7 +8,7 @@ internal static class BenchPeerCommand
 {
     internal static Command Create()
     {
-        var args = new Argument<string[]>("setup") { Arity = ArgumentArity.ZeroOrMore, Description = "parent=PID cpu=N TRANSPORT=SETUP..." };
+        var args = new Argument<string[]>("setup") { Arity = ArgumentArity.ZeroOrMore, Description = "parent=PID cpu=N dir=TEMPDIR TRANSPORT=SETUP..." };
         var command = new Command("bench-peer", "The peer process of `shmkit bench` (started by it).") { Hidden = true };
         command.Arguments.Add(args);
         command.SetAction(parseResult => BenchPeer.Run(parseResult.GetValue(args) ?? []));

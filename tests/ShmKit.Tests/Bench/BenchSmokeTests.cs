@@ -88,7 +88,7 @@ public class BenchSmokeTests
         Assert.True(peer > 0, "the peer process was not found");
         Assert.Equal(0, ProcessCalls.kill(cli.Id, ProcessCalls.SIGTERM));
         int exit = cli.WaitForExit(TimeSpan.FromSeconds(20));
-        Assert.True(exit == 130, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
+        Assert.True(exit == 143, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
         AssertNothingLeft(cli.Id, semaphoresBefore);
         Assert.True(WaitGone(peer), "the peer process still runs");
     }
@@ -103,9 +103,27 @@ public class BenchSmokeTests
         Assert.True(peer > 0, "the peer process was not found");
         Assert.Equal(0, ProcessCalls.kill(peer, ProcessCalls.SIGKILL));
         int exit = cli.WaitForExit(TimeSpan.FromSeconds(20));
-        Assert.True(exit != 0, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
+        Assert.True(exit == 1, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
         Assert.Contains("peer", cli.StandardError, StringComparison.Ordinal);
         AssertNothingLeft(cli.Id, semaphoresBefore);
+    }
+
+    [Fact]
+    public void HostSigkillLeavesNothing()
+    {
+        var semaphoresBefore = SemaphoreSet.GetAll().Select(s => s.Id).ToHashSet();
+        using var cli = ChildProcess.StartCli("bench", "--quick", "--only", "raw-cs,shm-semaphore,sysv-mq,unix-socket");
+        cli.WaitForLine("warm-up: sysv-mq rtt-64", TimeSpan.FromSeconds(30));
+        int peer = FindPeer(cli.Id);
+        Assert.True(peer > 0, "the peer process was not found");
+        string? directory = PeerArgument(peer, "dir=");
+        Assert.NotNull(directory);
+        Assert.True(Directory.Exists(directory));
+        Assert.Equal(0, ProcessCalls.kill(cli.Id, ProcessCalls.SIGKILL)); // the host only: no handler runs; the peer notices and removes what outlives both
+        cli.WaitForExit(TimeSpan.FromSeconds(10));
+        Assert.True(WaitGone(peer), "the peer process still runs");
+        AssertNothingLeft(cli.Id, semaphoresBefore);
+        Assert.False(Directory.Exists(directory), directory);
     }
 
     /// <summary>No segment created by the CLI, no queue it used, no new semaphore set it released, remains.</summary>
@@ -155,6 +173,12 @@ public class BenchSmokeTests
         }
 
         return 0;
+    }
+
+    private static string? PeerArgument(int pid, string prefix)
+    {
+        string[] args = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/cmdline").Split('\0');
+        return args.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
     }
 
     private static bool WaitGone(int pid)
