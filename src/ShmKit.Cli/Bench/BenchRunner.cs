@@ -35,14 +35,24 @@ internal sealed class BenchRunner
         var run = new BenchRun();
         var clock = Stopwatch.StartNew();
         var transports = new List<BenchTransport>();
+        bool completed = false;
         try
         {
             Execute(run, transports, progress);
+            completed = true;
         }
         finally
         {
             _finishing = true;
-            StopPeer();
+            if (completed)
+            {
+                StopPeer(); // "quit", then a kill if it does not exit within 5 s
+            }
+            else if (_peer is { } peer)
+            {
+                KillPeer(peer); // mid-round the peer may be blocked or spinning: do not wait for it
+            }
+
             foreach (var transport in transports)
             {
                 transport.Dispose();

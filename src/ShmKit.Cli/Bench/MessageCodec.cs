@@ -42,7 +42,7 @@ internal static unsafe class MessageCodec
         ulong* w = (ulong*)message;
         ulong trailer = sequence * Mix;
         w[0] = sequence;
-        w[(size / 8) - 1] = trailer;
+        w[((uint)size / 8) - 1] = trailer;
         w[1] = sequence ^ trailer ^ middleXor;
     }
 
@@ -51,7 +51,7 @@ internal static unsafe class MessageCodec
     internal static bool Verify(byte* message, int size, ulong sequence)
     {
         ulong* w = (ulong*)message;
-        int n = size / 8;
+        int n = (int)((uint)size / 8);
         return w[0] == sequence && w[n - 1] == sequence * Mix && XorAll(w, n) == 0;
     }
 
@@ -66,7 +66,7 @@ internal static unsafe class MessageCodec
     {
         if (size > 2048 || !Vector256.IsHardwareAccelerated)
         {
-            Buffer.MemoryCopy(source, destination, size, size);
+            CopyLarge(destination, source, size);
             return;
         }
 
@@ -77,7 +77,11 @@ internal static unsafe class MessageCodec
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Out of line, so the call and its checks stay off the registers of the 64-byte hot loops.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CopyLarge(byte* destination, byte* source, int size) => Buffer.MemoryCopy(source, destination, size, size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong XorAll(ulong* w, int n)
     {
         int i = 0;

@@ -200,16 +200,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
             MessageCodec.Stamp(message, size, seq, middleXor);
             if (h - cachedTail == capacity)
             {
-                int spins = 0;
-                while (h - (cachedTail = Volatile.Read(ref *tail)) == capacity) // acquire: the consumer is done with the slot
-                {
-                    SpinHint.Pause();
-                    if (++spins == BenchAbort.CheckEvery)
-                    {
-                        spins = 0;
-                        BenchAbort.ThrowIfAborted();
-                    }
-                }
+                cachedTail = WaitWhileFull(tail, h, capacity);
             }
 
             MessageCodec.Copy(data + ((h & mask) * (ulong)size), message, size);
@@ -231,16 +222,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
             ulong seq = firstSequence + (ulong)i;
             if (t == cachedHead)
             {
-                int spins = 0;
-                while ((cachedHead = Volatile.Read(ref *head)) == t) // acquire: the slot's bytes are complete
-                {
-                    SpinHint.Pause();
-                    if (++spins == BenchAbort.CheckEvery)
-                    {
-                        spins = 0;
-                        BenchAbort.ThrowIfAborted();
-                    }
-                }
+                cachedHead = WaitWhileEmpty(head, t);
             }
 
             MessageCodec.Copy(buffer, data + ((t & mask) * (ulong)size), size);
@@ -254,6 +236,47 @@ internal sealed unsafe class RawCsTransport : BenchTransport
 
         end = Stopwatch.GetTimestamp();
         return 0;
+    }
+
+    /// <summary>
+    /// The producer's wait for a free slot: re-reads tail (acquire: the consumer is done with the slot) until the ring is
+    /// not full. Out of line, like every rare path, so the hot loop keeps its values in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static ulong WaitWhileFull(ulong* tail, ulong h, ulong capacity)
+    {
+        int spins = 0;
+        ulong t;
+        while (h - (t = Volatile.Read(ref *tail)) == capacity)
+        {
+            SpinHint.Pause();
+            if (++spins == BenchAbort.CheckEvery)
+            {
+                spins = 0;
+                BenchAbort.ThrowIfAborted();
+            }
+        }
+
+        return t;
+    }
+
+    /// <summary>The consumer's wait for a message: re-reads head (acquire: the slot's bytes are complete) until it moves.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static ulong WaitWhileEmpty(ulong* head, ulong t)
+    {
+        int spins = 0;
+        ulong h;
+        while ((h = Volatile.Read(ref *head)) == t)
+        {
+            SpinHint.Pause();
+            if (++spins == BenchAbort.CheckEvery)
+            {
+                spins = 0;
+                BenchAbort.ThrowIfAborted();
+            }
+        }
+
+        return h;
     }
 
     protected override void Dispose(bool disposing)
