@@ -28,12 +28,16 @@ internal static class BenchReport
 
     internal static void WriteTable(BenchRun run, IAnsiConsole console)
     {
+        bool wide = console.Profile.Width >= 96; // min..max only where it fits without wrapping the rows
         var table = new Table().Border(TableBorder.Rounded).Title("shmkit bench: median over rounds, every message verified");
         table.AddColumn("workload");
         table.AddColumn("transport");
         table.AddColumn(new TableColumn("median").RightAligned());
-        table.AddColumn(new TableColumn("min..max").RightAligned());
-        table.AddColumn(new TableColumn("p50/p99/p99.9 µs").RightAligned());
+        if (wide)
+        {
+            table.AddColumn(new TableColumn("min..max").RightAligned());
+        }
+
         table.AddColumn(new TableColumn("x raw").RightAligned());
         table.AddColumn(new TableColumn("x pipe").RightAligned());
         table.AddColumn("note");
@@ -47,7 +51,7 @@ internal static class BenchReport
                 var notes = new List<string>();
                 if (cell.Noisy)
                 {
-                    notes.Add(string.Create(CultureInfo.InvariantCulture, $"[yellow]noisy[/] (max/min {cell.Max / cell.Min:0.0})"));
+                    notes.Add(string.Create(CultureInfo.InvariantCulture, $"[yellow]noisy {cell.Max / cell.Min:0.0}[/]"));
                 }
 
                 if (!cell.Pinned)
@@ -55,23 +59,51 @@ internal static class BenchReport
                     notes.Add("unpinned");
                 }
 
-                table.AddRow(
-                    workload.Name(),
+                var row = new List<string>
+                {
+                    workload.Name() + " " + DisplayUnit(workload),
                     cell.Transport == raw ? $"[bold]{cell.Transport}[/]" : cell.Transport,
-                    Format(cell.Median, workload) + " " + DisplayUnit(workload),
-                    Format(cell.Min, workload) + ".." + Format(cell.Max, workload),
-                    workload.IsLatency()
-                        ? string.Join("/", new[] { cell.Percentile(50), cell.Percentile(99), cell.Percentile(99.9) }.Select(v => Significant(v ?? 0)))
-                        : string.Empty,
-                    slower is null ? "-" : Ratio(slower.Value),
-                    pipe is null ? "-" : Ratio(pipe.Value),
-                    string.Join(", ", notes));
+                    Format(cell.Median, workload),
+                };
+                if (wide)
+                {
+                    row.Add(Format(cell.Min, workload) + ".." + Format(cell.Max, workload));
+                }
+
+                row.Add(slower is null ? "-" : Ratio(slower.Value));
+                row.Add(pipe is null ? "-" : Ratio(pipe.Value));
+                row.Add(string.Join(", ", notes));
+                table.AddRow([.. row]);
             }
         }
 
         console.Write(table);
-        console.MarkupLine("[grey]x raw: how many times slower than the raw limit (raw-c, or raw-cs when gcc is missing): round trip ÷ raw round trip, raw throughput ÷ throughput.[/]");
-        console.MarkupLine("[grey]x pipe: how many times faster than the pipe: pipe round trip ÷ round trip, throughput ÷ pipe throughput. Noisy: max/min over rounds above 1.5.[/]");
+        console.MarkupLine("[grey]x raw: how many times slower than the raw limit (raw-c, or raw-cs without gcc). x pipe: how many times faster than a pipe.[/]");
+        console.MarkupLine("[grey]noisy N: max/min over the rounds is N (above 1.5): the median of this row is uncertain.[/]");
+
+        var latency = new Table().Border(TableBorder.Rounded).Title("rtt-64: individual round trips, µs (all timed rounds)");
+        latency.AddColumn("transport");
+        foreach (string p in new[] { "p50", "p90", "p99", "p99.9", "max" })
+        {
+            latency.AddColumn(new TableColumn(p).RightAligned());
+        }
+
+        foreach (var cell in run.Cells.Where(c => c.Workload == BenchWorkload.Rtt64 && c.RoundTrips is { TotalCount: > 0 }))
+        {
+            latency.AddRow(
+                cell.Transport,
+                Significant(cell.Percentile(50) ?? 0),
+                Significant(cell.Percentile(90) ?? 0),
+                Significant(cell.Percentile(99) ?? 0),
+                Significant(cell.Percentile(99.9) ?? 0),
+                Significant(cell.MaxRoundTrip ?? 0));
+        }
+
+        if (latency.Rows.Count > 0)
+        {
+            console.Write(latency);
+        }
+
         foreach (string note in run.Notes)
         {
             console.MarkupLine("[grey]note:[/] " + Markup.Escape(note));
@@ -161,7 +193,7 @@ internal static class BenchReport
     private static string DisplayUnit(BenchWorkload workload) => workload switch
     {
         BenchWorkload.Rtt64 => "µs",
-        BenchWorkload.Tput64 => "M msg/s",
+        BenchWorkload.Tput64 => "Mmsg/s",
         _ => "GB/s",
     };
 
