@@ -26,7 +26,7 @@ internal static class BenchReport
         return cell.Workload.IsLatency() ? cell.Median / other.Median : other.Median / cell.Median;
     }
 
-    internal static void WriteTable(BenchRun run, IAnsiConsole console)
+    internal static void WriteTable(BenchRun run, IAnsiConsole console, bool showRounds = false)
     {
         bool wide = console.Profile.Width >= 96; // min..max only where it fits without wrapping the rows
         var table = new Table().Border(TableBorder.Rounded).Title("shmkit bench: median over rounds, every message verified");
@@ -107,6 +107,16 @@ internal static class BenchReport
         foreach (string note in run.Notes)
         {
             console.MarkupLine("[grey]note:[/] " + Markup.Escape(note));
+        }
+
+        if (showRounds)
+        {
+            // Rounds are interleaved: a dip in the same column of every row is the machine, not the transport.
+            foreach (var cell in run.Cells.Where(c => c.Rounds.Count > 0))
+            {
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{cell.Workload.Name()} {DisplayUnit(cell.Workload)} {cell.Transport}, rounds in order: {string.Join(" ", cell.Rounds.Select(r => Format(r, cell.Workload)))}"));
+            }
         }
 
         foreach (string line in Headlines(run))

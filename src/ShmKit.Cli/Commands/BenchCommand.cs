@@ -17,21 +17,22 @@ internal static class BenchCommand
         var only = new Option<string?>("--only") { Description = "Run only these transports (comma-separated): " + string.Join(", ", BenchTransports.Names) + "." };
         var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file." };
         var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles, throughput bars) to this file." };
+        var rounds = new Option<bool>("--show-rounds") { Description = "Also print every round's figure, in order (rounds are interleaved across transports)." };
         var smoke = new Option<bool>("--smoke") { Description = "One round of tiny counts, for tests.", Hidden = true };
         var command = new Command("bench", "Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues.")
         {
-            quick, only, json, chart, smoke,
+            quick, only, json, chart, rounds, smoke,
         };
         command.SetAction(parseResult =>
         {
             var mode = parseResult.GetValue(smoke) ? BenchMode.Smoke : parseResult.GetValue(quick) ? BenchMode.Quick : BenchMode.Full;
             string[]? names = parseResult.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return Run(new BenchSettings(mode, names), parseResult.GetValue(json), parseResult.GetValue(chart));
+            return Run(new BenchSettings(mode, names), parseResult.GetValue(json), parseResult.GetValue(chart), parseResult.GetValue(rounds));
         });
         return command;
     }
 
-    private static int Run(BenchSettings settings, string? jsonPath, string? chartPath)
+    private static int Run(BenchSettings settings, string? jsonPath, string? chartPath, bool showRounds)
     {
         if (settings.Only is { } names && names.FirstOrDefault(n => !BenchTransports.Names.Contains(n)) is { } unknown)
         {
@@ -76,7 +77,7 @@ internal static class BenchCommand
             return signalExitCode != 0 ? signalExitCode : 1;
         }
 
-        BenchReport.WriteTable(run, AnsiConsole.Console);
+        BenchReport.WriteTable(run, AnsiConsole.Console, showRounds);
         long messages = run.Cells.Sum(c => c.Messages);
         AnsiConsole.MarkupLine($"[green]verified[/]: all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum. Run took {run.Duration.TotalSeconds:0.0} s.");
         if (jsonPath is not null)
