@@ -146,8 +146,12 @@ internal static class BenchReport
             }
 
             var others = run.Cells.Where(c => c.Workload == workload && c.Rounds.Count > 0 && c.Transport is not ("raw-c" or "raw-cs"))
-                .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Transport} {Ratio(SlowerThan(run, c, "raw-cs") ?? 0)}"));
-            yield return $"{workload.Name()}: raw-cs shared memory is faster than {string.Join(", ", others)}.";
+                .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Transport} {Ratio(SlowerThan(run, c, "raw-cs") ?? 0)}"))
+                .ToList();
+            if (others.Count > 0)
+            {
+                yield return $"{workload.Name()}: raw-cs shared memory is faster than {string.Join(", ", others)}.";
+            }
         }
     }
 
