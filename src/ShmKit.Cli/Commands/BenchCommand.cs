@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using ShmKit.Cli.Bench;
 using Spectre.Console;
@@ -40,6 +41,15 @@ internal static class BenchCommand
             return 2;
         }
 
+        foreach (string? path in new[] { jsonPath, chartPath })
+        {
+            if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
+            {
+                Console.Error.WriteLine($"shmkit bench: the directory of '{path}' does not exist; create it or choose another path.");
+                return 2;
+            }
+        }
+
         if (Console.IsOutputRedirected)
         {
             AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150); // a log file: no wrapped table rows
@@ -76,20 +86,34 @@ internal static class BenchCommand
             Console.Error.WriteLine("shmkit bench: aborted: " + BenchAbort.Reason + " (" + ex.Message + "); everything it created has been removed.");
             return signalExitCode != 0 ? signalExitCode : 1;
         }
+        catch (Exception ex) when (ex is IpcException or IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine("shmkit bench: " + ex.Message + " Everything it created has been removed.");
+            return 1;
+        }
 
         BenchReport.WriteTable(run, AnsiConsole.Console, showRounds);
         long messages = run.Cells.Sum(c => c.Messages);
-        AnsiConsole.MarkupLine($"[green]verified[/]: all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum. Run took {run.Duration.TotalSeconds:0.0} s.");
-        if (jsonPath is not null)
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"[green]verified[/]: all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum. Run took {run.Duration.TotalSeconds:0.0} s."));
+        try
         {
-            BenchReport.WriteJson(run, jsonPath);
-            AnsiConsole.MarkupLine("JSON written to " + Markup.Escape(jsonPath));
-        }
+            if (jsonPath is not null)
+            {
+                BenchReport.WriteJson(run, jsonPath);
+                AnsiConsole.MarkupLine("JSON written to " + Markup.Escape(jsonPath));
+            }
 
-        if (chartPath is not null)
+            if (chartPath is not null)
+            {
+                BenchChart.Write(run, chartPath);
+                AnsiConsole.MarkupLine("Chart written to " + Markup.Escape(chartPath));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            BenchChart.Write(run, chartPath);
-            AnsiConsole.MarkupLine("Chart written to " + Markup.Escape(chartPath));
+            Console.Error.WriteLine("shmkit bench: could not write the output file: " + ex.Message);
+            return 1;
         }
 
         return 0;
