@@ -67,8 +67,16 @@ internal static class BenchPeer
             }
 
             Console.Out.WriteLine("ready " + pinned);
-            while (Console.In.ReadLine() is { } line)
+            while (true)
             {
+                string? line = Console.In.ReadLine();
+                if (line is null)
+                {
+                    // End of stdin without "quit": the host is gone (killed) and cleaned up nothing.
+                    RemoveOrphans(transports, directory);
+                    return 3;
+                }
+
                 string[] parts = line.Split(' ');
                 if (parts[0] == "quit")
                 {
