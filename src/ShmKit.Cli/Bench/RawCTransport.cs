@@ -36,13 +36,22 @@ internal sealed class RawCTransport(string directory, int hostCpu, int peerCpu) 
 #include <unistd.h>
 
 #define MIX 0x9E3779B97F4A7C15ull
+/* Segment layout: each shared field in its own 128-byte block (adjacent-line prefetch pairs 64-byte lines).
+ * Who writes / who reads / ordering (LOAD = acquire, STORE = release; aligned 8-byte accesses never tear):
+ *   PING  words 0..6 plain, word 7 = sequence STOREd last; written by the parent (pinger), LOADed by the child, which
+ *         ignores the payload until word 7 matches (a half-written ping has the old word 7).
+ *   PONG  the same, child -> parent.
+ *   HEAD  messages published; STOREd by the producer (child) after the slot's bytes, LOADed by the consumer (parent).
+ *   TAIL  messages consumed; STOREd by the consumer after copying the slot out, LOADed by the producer.
+ *   START the producer's timestamp, STOREd before its first timed message; the parent LOADs it after the last message.
+ *   READY child -> parent: pinned (1) or not (2); GO parent -> child: warm-up drained, start timing. */
 #define PING 0
 #define PONG 128
 #define HEAD 256
 #define TAIL 384
-#define START 512   /* child's start timestamp (tput), written before it sets READY2 */
-#define READY 640   /* child -> parent: attached and pinned */
-#define GO 768      /* parent -> child: warm-up done, start timing */
+#define START 512
+#define READY 640
+#define GO 768
 #define DATA 4096
 #define SMALL_RING (256 * 1024)
 #define LARGE_RING (4 * 1024 * 1024)
