@@ -47,6 +47,7 @@ internal static class BenchPeer
 
         var transports = new Dictionary<string, BenchTransport>(StringComparer.Ordinal);
         StartParentWatchdog(parent, () => RemoveOrphans(transports, directory));
+        BenchAbort.ThrowIfAborted(); // initializes BenchAbort before any hot loop is compiled (its Flag is then a JIT constant)
         string pinned = "0 not asked";
         if (cpu >= 0)
         {

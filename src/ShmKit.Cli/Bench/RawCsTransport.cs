@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ShmKit.Cli.Bench;
 
@@ -92,6 +93,11 @@ internal sealed unsafe class RawCsTransport : BenchTransport
 
         int size = workload.MessageSize();
         ulong failed = Consume(b + DataOffset, (ulong*)(b + HeadOffset), (ulong*)(b + TailOffset), _message, size, RingBytes(size) / size, count, firstSequence, out long end);
+        if (failed == ulong.MaxValue)
+        {
+            BenchAbort.ThrowIfAborted();
+        }
+
         if (failed != 0)
         {
             Fail(workload, failed, "sequence, trailer or checksum");
@@ -111,7 +117,13 @@ internal sealed unsafe class RawCsTransport : BenchTransport
 
         int size = workload.MessageSize();
         ulong middle = MessageCodec.Prepare(_message, size); // untimed: Produce takes its start timestamp after this
-        return Produce(b + DataOffset, (ulong*)(b + HeadOffset), (ulong*)(b + TailOffset), _message, size, RingBytes(size) / size, count, firstSequence, middle);
+        long start = Produce(b + DataOffset, (ulong*)(b + HeadOffset), (ulong*)(b + TailOffset), _message, size, RingBytes(size) / size, count, firstSequence, middle);
+        if (start == -1)
+        {
+            BenchAbort.ThrowIfAborted();
+        }
+
+        return start;
     }
 
     /// <summary>
@@ -186,13 +198,30 @@ internal sealed unsafe class RawCsTransport : BenchTransport
     }
 
     /// <summary>SPSC producer: stamp the private message, wait for a free slot, copy it in, publish head (release).</summary>
+    /// <returns>The Stopwatch timestamp before the first message, or -1 when the run was aborted.</returns>
+    internal static long Produce(byte* data, ulong* head, ulong* tail, byte* message, int size, int slots, int count, ulong firstSequence, ulong middleXor) =>
+        size <= 2048 && Vector256.IsHardwareAccelerated
+            ? Produce<BlockCopy>(data, head, tail, message, size, slots, count, firstSequence, middleXor)
+            : Produce<LibraryCopy>(data, head, tail, message, size, slots, count, firstSequence, middleXor);
+
+    /// <summary>SPSC consumer: wait for a message, copy it out, publish tail (release), verify the private copy.</summary>
+    /// <returns>0, the sequence number of the first message that failed verification, or <see cref="ulong.MaxValue"/> when aborted.</returns>
+    internal static ulong Consume(byte* data, ulong* head, ulong* tail, byte* buffer, int size, int slots, int count, ulong firstSequence, out long end) =>
+        size <= 2048 && Vector256.IsHardwareAccelerated
+            ? Consume<BlockCopy>(data, head, tail, buffer, size, slots, count, firstSequence, out end)
+            : Consume<LibraryCopy>(data, head, tail, buffer, size, slots, count, firstSequence, out end);
+
+    // The loops below contain no call for BlockCopy: the waits are inline and look at the abort flag with one load every
+    // 2^20 spins (no throw helper), so the JIT can keep the ring index, the cached index and the counter in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static long Produce(byte* data, ulong* head, ulong* tail, byte* message, int size, int slots, int count, ulong firstSequence, ulong middleXor)
+    private static long Produce<TCopy>(byte* data, ulong* head, ulong* tail, byte* message, int size, int slots, int count, ulong firstSequence, ulong middleXor)
+        where TCopy : struct, IMessageCopy
     {
         ulong h = Volatile.Read(ref *head); // only this side writes head
         ulong cachedTail = Volatile.Read(ref *tail);
         ulong mask = (ulong)slots - 1;
         ulong capacity = (ulong)slots;
+        int* abort = BenchAbort.Flag;
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < count; i++)
         {
@@ -200,83 +229,67 @@ internal sealed unsafe class RawCsTransport : BenchTransport
             MessageCodec.Stamp(message, size, seq, middleXor);
             if (h - cachedTail == capacity)
             {
-                cachedTail = WaitWhileFull(tail, h, capacity);
+                int spins = 0;
+                while (h - (cachedTail = Volatile.Read(ref *tail)) == capacity) // acquire: the consumer is done with the slot
+                {
+                    SpinHint.Pause();
+                    if (++spins == BenchAbort.CheckEvery)
+                    {
+                        spins = 0;
+                        if (Volatile.Read(ref *abort) != 0)
+                        {
+                            return -1;
+                        }
+                    }
+                }
             }
 
-            MessageCodec.Copy(data + ((h & mask) * (ulong)size), message, size);
+            TCopy.Copy(data + ((h & mask) * (ulong)size), message, size);
             Volatile.Write(ref *head, ++h); // release: the slot's bytes are visible before the new head
         }
 
         return start;
     }
 
-    /// <summary>SPSC consumer: wait for a message, copy it out, publish tail (release), verify the private copy.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static ulong Consume(byte* data, ulong* head, ulong* tail, byte* buffer, int size, int slots, int count, ulong firstSequence, out long end)
+    private static ulong Consume<TCopy>(byte* data, ulong* head, ulong* tail, byte* buffer, int size, int slots, int count, ulong firstSequence, out long end)
+        where TCopy : struct, IMessageCopy
     {
         ulong t = Volatile.Read(ref *tail); // only this side writes tail
         ulong cachedHead = Volatile.Read(ref *head);
         ulong mask = (ulong)slots - 1;
+        int* abort = BenchAbort.Flag;
+        end = 0;
         for (int i = 0; i < count; i++)
         {
             ulong seq = firstSequence + (ulong)i;
             if (t == cachedHead)
             {
-                cachedHead = WaitWhileEmpty(head, t);
+                int spins = 0;
+                while ((cachedHead = Volatile.Read(ref *head)) == t) // acquire: the slot's bytes are complete
+                {
+                    SpinHint.Pause();
+                    if (++spins == BenchAbort.CheckEvery)
+                    {
+                        spins = 0;
+                        if (Volatile.Read(ref *abort) != 0)
+                        {
+                            return ulong.MaxValue;
+                        }
+                    }
+                }
             }
 
-            MessageCodec.Copy(buffer, data + ((t & mask) * (ulong)size), size);
+            TCopy.Copy(buffer, data + ((t & mask) * (ulong)size), size);
             Volatile.Write(ref *tail, ++t); // release: our copy finished before the producer may reuse the slot
             if (!MessageCodec.Verify(buffer, size, seq))
             {
-                end = 0;
                 return seq;
             }
         }
 
         end = Stopwatch.GetTimestamp();
         return 0;
-    }
-
-    /// <summary>
-    /// The producer's wait for a free slot: re-reads tail (acquire: the consumer is done with the slot) until the ring is
-    /// not full. Out of line, like every rare path, so the hot loop keeps its values in registers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static ulong WaitWhileFull(ulong* tail, ulong h, ulong capacity)
-    {
-        int spins = 0;
-        ulong t;
-        while (h - (t = Volatile.Read(ref *tail)) == capacity)
-        {
-            SpinHint.Pause();
-            if (++spins == BenchAbort.CheckEvery)
-            {
-                spins = 0;
-                BenchAbort.ThrowIfAborted();
-            }
-        }
-
-        return t;
-    }
-
-    /// <summary>The consumer's wait for a message: re-reads head (acquire: the slot's bytes are complete) until it moves.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static ulong WaitWhileEmpty(ulong* head, ulong t)
-    {
-        int spins = 0;
-        ulong h;
-        while ((h = Volatile.Read(ref *head)) == t)
-        {
-            SpinHint.Pause();
-            if (++spins == BenchAbort.CheckEvery)
-            {
-                spins = 0;
-                BenchAbort.ThrowIfAborted();
-            }
-        }
-
-        return h;
     }
 
     protected override void Dispose(bool disposing)
