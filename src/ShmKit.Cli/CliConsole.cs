@@ -23,7 +23,7 @@ internal static class CliConsole
     /// </summary>
     internal static void WriteJson(Action<Utf8JsonWriter> write)
     {
-        var buffer = new MemoryStream();
+        using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions
         {
             Indented = true,

@@ -199,20 +199,25 @@ internal static class CliParsing
         KeyOrIdArguments arguments = many
             ? new KeyOrIdArguments(
                 new Argument<string[]>("key") { Description = keyHelp, Arity = ArgumentArity.ZeroOrMore },
-                new Option<int[]>("--id") { Description = idHelp + " Repeat it for several.", HelpName = "id" })
+                new Option<int[]>("--id") { Description = idHelp + " Repeat it for several.", HelpName = "id", CustomParser = r => [.. r.Tokens.Select(t => ParseId(r, t.Value))] })
             : new KeyOrIdArguments(
                 new Argument<string?>("key") { Description = keyHelp, Arity = ArgumentArity.ZeroOrOne },
-                new Option<int?>("--id") { Description = idHelp, HelpName = "id" });
+                new Option<int?>("--id") { Description = idHelp, HelpName = "id", CustomParser = r => r.Tokens.Count > 0 ? ParseId(r, r.Tokens[0].Value) : null });
         command.Arguments.Add(arguments.Keys);
         command.Options.Add(arguments.Ids);
         command.Validators.Add(result =>
         {
-            var targets = arguments.GetTargets(result);
-            if (targets.Any(t => t.Id < 0))
+            IReadOnlyList<IpcTarget> targets;
+            try
             {
-                result.AddError("--id: an id is a number of 0 or more");
+                targets = arguments.GetTargets(result);
             }
-            else if (targets.Count == 0)
+            catch (InvalidOperationException)
+            {
+                return; // A value that did not parse (a bad --id): its parser has already reported it.
+            }
+
+            if (targets.Count == 0)
             {
                 result.AddError($"name the {objectName}: give its key (0x1a2b, 6699 or path:projid) or --id N");
             }
@@ -222,5 +227,16 @@ internal static class CliParsing
             }
         });
         return arguments;
+    }
+
+    private static int ParseId(ArgumentResult result, string text)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+        {
+            return id;
+        }
+
+        result.AddError($"--id: '{text}' is not an id; an id is a whole number of 0 or more, as list shows it.");
+        return -1;
     }
 }

@@ -42,23 +42,31 @@ internal static class ShmCreateCommand
 
             SharedMemorySegment segment;
             bool created = true;
-            if (keyText is null)
+            try
             {
-                segment = SharedMemorySegment.CreatePrivate(bytes, permissions, options);
+                if (keyText is null)
+                {
+                    segment = SharedMemorySegment.CreatePrivate(bytes, permissions, options);
+                }
+                else
+                {
+                    var ipcKey = new IpcTarget(keyText, null).ParseKey();
+                    try
+                    {
+                        segment = SharedMemorySegment.CreateNew(ipcKey, bytes, permissions, options);
+                    }
+                    catch (IpcObjectExistsException) when (!parseResult.GetValue(exclusive))
+                    {
+                        // Open-or-create: it exists, so open it (this also checks that it is large enough).
+                        segment = SharedMemorySegment.OpenOrCreate(ipcKey, bytes, permissions, options);
+                        created = false;
+                    }
+                }
             }
-            else
+            catch (IpcException e) when ((options & SharedMemoryCreateOptions.HugePages) != 0 && e is IpcLimitExceededException or IpcSizeException)
             {
-                var ipcKey = new IpcTarget(keyText, null).ParseKey();
-                try
-                {
-                    segment = SharedMemorySegment.CreateNew(ipcKey, bytes, permissions, options);
-                }
-                catch (IpcObjectExistsException) when (!parseResult.GetValue(exclusive))
-                {
-                    // Open-or-create: it exists, so open it (this also checks that it is large enough).
-                    segment = SharedMemorySegment.OpenOrCreate(ipcKey, bytes, permissions, options);
-                    created = false;
-                }
+                // The kernel says ENOMEM (no huge pages reserved) or EINVAL (size not a multiple of the huge page size).
+                throw new IpcException($"{e.Message} With --huge-pages this usually means too few huge pages are reserved (vm.nr_hugepages = {ReadSysctl("/proc/sys/vm/nr_hugepages")}) or the size is not a multiple of the huge page size.", e);
             }
 
             if (parseResult.GetValue(json))
@@ -82,5 +90,17 @@ internal static class ShmCreateCommand
             return CliErrors.Success;
         });
         return command;
+    }
+
+    private static string ReadSysctl(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
     }
 }

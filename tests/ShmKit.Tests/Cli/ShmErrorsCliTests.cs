@@ -41,12 +41,26 @@ public class ShmErrorsCliTests
     [InlineData("info", "0x0")]
     [InlineData("info", "0x1", "--id", "1")]
     [InlineData("info")]
+    [InlineData("info", "--id", "abc")]
+    [InlineData("rm", "--id", "-1")]
     [InlineData("write", "--id", "0", "--hex", "abc")]
     [InlineData("write", "--id", "0", "--hex", "zz")]
     [InlineData("write", "--id", "0", "--text", "a", "--hex", "61")]
     [InlineData("read", "--id", "0", "--hex", "--text")]
     [InlineData("list", "--bogus")]
     public void Bad_Arguments_Are_Usage_Errors(params string[] args) => Shmkit.Run(args).AssertError(2);
+
+    [Fact]
+    public void Huge_Pages_Without_Reserved_Huge_Pages_Explains_Why()
+    {
+        if (File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim() != "0")
+        {
+            return; // Huge pages are reserved here, so the create may well succeed: nothing to check.
+        }
+
+        string error = Shmkit.Run("create", "--size", "2MiB", "--huge-pages").AssertError(1);
+        Assert.Contains("nr_hugepages = 0", error, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Missing_Ftok_Path_Is_Exit_1()
