@@ -17,6 +17,13 @@ internal static class CliConsole
     /// <summary>The console for tables and human-readable text.</summary>
     internal static IAnsiConsole Out => s_out.Value;
 
+    /// <summary>True when output is for a program or file rather than a terminal: no colour, no box drawing.</summary>
+    internal static bool IsPlain { get; } =
+        Console.IsOutputRedirected || Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
+
+    /// <summary><paramref name="border"/> on a terminal; plain ASCII borders when <see cref="IsPlain"/>.</summary>
+    internal static TableBorder Border(TableBorder border) => IsPlain ? TableBorder.Ascii : border;
+
     /// <summary>
     /// Writes one JSON document (indented, camelCase names chosen by the caller, UTF-8, no escaping of
     /// non-ASCII text beyond what JSON needs) to stdout, followed by a newline.
@@ -82,7 +89,7 @@ internal static class CliConsole
 
     private static IAnsiConsole CreateConsole()
     {
-        bool plain = Console.IsOutputRedirected || Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
+        bool plain = IsPlain;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
@@ -94,7 +101,6 @@ internal static class CliConsole
         {
             // Redirected output has no width; Spectre would assume 80 columns and wrap long rows.
             console.Profile.Width = 400;
-            console.Profile.Capabilities.Unicode = false;
         }
 
         return console;

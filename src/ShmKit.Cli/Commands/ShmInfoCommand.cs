@@ -21,7 +21,7 @@ internal static class ShmInfoCommand
                 return CliErrors.Success;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).HideHeaders();
+            var table = new Table().Border(CliConsole.Border(TableBorder.Rounded)).HideHeaders();
             table.AddColumn("field");
             table.AddColumn("value");
             void Row(string field, string value) => table.AddRow(CliConsole.Cell(field), CliConsole.Cell(value));

@@ -35,7 +35,7 @@ internal static class ShmLimitsCommand
                 return CliErrors.Success;
             }
 
-            var table = new Table().Border(TableBorder.Rounded);
+            var table = new Table().Border(CliConsole.Border(TableBorder.Rounded));
             table.AddColumn("limit");
             table.AddColumn("value");
             table.AddColumn("meaning");
