@@ -42,6 +42,12 @@ internal static class CliParsing
             return false;
         }
 
+        if (s.Length > 2 && s[^1] is 'b' or 'B' && char.ToLowerInvariant(s[^2]) is 'k' or 'm' or 'g' or 't')
+        {
+            error = $"'{text}' is ambiguous ({s[^2..]} means 1000 or 1024 depending on who you ask): write {s[..^1]}iB or {s[..^1]} (powers of 1024), or the number of bytes.";
+            return false;
+        }
+
         int shift = 0;
         foreach (var (suffix, unitShift) in s_units)
         {

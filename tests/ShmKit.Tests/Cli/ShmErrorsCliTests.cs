@@ -23,6 +23,7 @@ public class ShmErrorsCliTests
 
     [Theory]
     [InlineData("12XB")]
+    [InlineData("1MB")]
     [InlineData("-1")]
     [InlineData("0")]
     [InlineData("1.5M")]
