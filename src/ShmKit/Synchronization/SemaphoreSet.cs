@@ -175,7 +175,7 @@ public sealed class SemaphoreSet
     /// <returns>The set.</returns>
     /// <exception cref="IpcObjectNotFoundException">No set has this key.</exception>
     /// <exception cref="SemaphoreSetNotInitializedException">The set exists but was never initialized within the timeout.</exception>
-    /// <exception cref="IpcAccessDeniedException">This user may not read the set.</exception>
+    /// <exception cref="IpcAccessDeniedException">This user may not read the set (checking initialization needs IPC_STAT, which needs read permission).</exception>
     public static SemaphoreSet Open(IpcKey key, TimeSpan? initializationTimeout = null)
     {
         CheckNotPrivate(key);
@@ -272,8 +272,8 @@ public sealed class SemaphoreSet
     /// </summary>
     /// <param name="index">The semaphore used as a lock (initial value 1).</param>
     /// <param name="timeout">How long to wait; null waits forever.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
     /// <param name="undo">SEM_UNDO (default): a process that dies holding the lock releases it.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The held lock, for <c>using</c>.</returns>
     public SemaphoreLockScope Lock(int index, TimeSpan? timeout = null, bool undo = true, CancellationToken cancellationToken = default)
     {

@@ -25,6 +25,9 @@ internal static class SemaphoreVerbs
         {
             using (set.Lock(0, s_long))
             {
+                // Offset 0 (long): written by every sem-counter process, always inside the lock (sem 0); read by the
+                // test after all have exited. The semop that takes the lock orders this read after the previous
+                // holder's write (the kernel's lock on the set is a full barrier), so nobody sees a stale or torn value.
                 long value = attachment.Read<long>(0);
                 attachment.Write(0, value + 1);
             }
@@ -96,6 +99,10 @@ internal static class SemaphoreVerbs
         using var region = SharedMemoryRendezvous.Open(key, s_long);
         Console.WriteLine("OPENED");
         region.WaitReady(s_long);
+
+        // Records (long at i * 8) and the checksum after them: written by the server before MarkReady, read here
+        // after WaitReady (the gate's semop orders them); later single records are written by either side, only
+        // inside the lock, so a reader inside the lock sees each record whole and current.
         long sum = 0;
         using (region.Lock(s_long))
         {

@@ -37,6 +37,7 @@ public class SemaphoreProcessTests
                 Assert.Equal(0, child.WaitForExit(TimeSpan.FromSeconds(60)));
             }
 
+            // Offset 0: incremented by the children inside the lock only; read here after all of them exited.
             using var attachment = segment.Attach();
             Assert.Equal((long)processes * iterations, attachment.Read<long>(0));
             Assert.Equal(1, set.GetValue(0));

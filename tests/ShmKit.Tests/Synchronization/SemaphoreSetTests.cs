@@ -269,6 +269,48 @@ public class SemaphoreSetTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_Signal_Interrupting_A_Blocked_Wait_Is_Retried_Not_Surfaced(bool withTimeout)
+    {
+        // A signal aimed at the waiting thread makes semop fail with EINTR (semop is never restarted); the wait must
+        // go on. The listener keeps SIGUSR2 from terminating the test host.
+        using var listener = new ProcessSignalListener(NotificationSignal.User2);
+        var set = SemaphoreSet.CreatePrivate([0]);
+        try
+        {
+            int tid = 0;
+            Exception? failure = null;
+            var thread = new Thread(() =>
+            {
+                Volatile.Write(ref tid, Interop.ProcessCalls.gettid());
+                try
+                {
+                    set.Wait(0, 1, withTimeout ? TimeSpan.FromSeconds(30) : null);
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            });
+            thread.Start();
+            WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block");
+            Assert.Equal(0, Interop.ProcessCalls.tgkill(Environment.ProcessId, Volatile.Read(ref tid), (int)NotificationSignal.User2));
+            Assert.True(listener.Wait(s_generous), "the signal was not delivered");
+            WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block again after EINTR");
+            Assert.True(thread.IsAlive);
+            set.Release(0, 1);
+            Assert.True(thread.Join(s_generous));
+            Assert.Null(failure);
+            Assert.Equal(0, set.GetValue(0));
+        }
+        finally
+        {
+            set.Remove();
+        }
+    }
+
     [Fact]
     public void Uncontended_Wait_Release_And_Lock_Allocate_Nothing()
     {

@@ -24,6 +24,9 @@ public class SharedMemoryRendezvousTests
             () => server.Semaphores.GetWaitingForIncreaseCount(SharedMemoryRendezvous.ReadyGate) == 1,
             "the client to block on the ready gate");
 
+        // Records (long at i * 8) and the checksum after them: this server writes them before MarkReady; the client
+        // reads them after WaitReady, which the gate's semop orders after these writes. Later single-record updates
+        // by either side happen only inside the lock (sem 1), which orders them the same way.
         // Slow on purpose: a client that did not wait would see zeros or a wrong checksum.
         long sum = 0;
         for (int i = 0; i < records; i++)
