@@ -15,7 +15,7 @@ internal static class CliErrors
     /// <summary>Everything worked.</summary>
     internal const int Success = 0;
 
-    /// <summary>An operational failure: not found, permission denied, exists, limit reached, I/O error.</summary>
+    /// <summary>An operational failure: not found, permission denied, exists, limit reached, timed out, I/O error.</summary>
     internal const int Failure = 1;
 
     /// <summary>A usage error: bad syntax, bad key, size, mode or hex text, an offset or length out of range.</summary>
@@ -60,7 +60,7 @@ internal static class CliErrors
     /// by a command that carries on after errors.
     /// </summary>
     internal static bool IsUserError(Exception exception) =>
-        exception is IOException or UnauthorizedAccessException or ArgumentException or FormatException or OverflowException;
+        exception is IOException or UnauthorizedAccessException or ArgumentException or FormatException or OverflowException or TimeoutException;
 
     /// <summary>The message and exit code for an exception, without printing anything.</summary>
     internal static (string Message, int ExitCode) Describe(Exception exception) => exception switch
@@ -74,6 +74,7 @@ internal static class CliErrors
         ArgumentException e => (WithoutParameterName(e), Usage),
         FormatException e => (e.Message, Usage),
         OverflowException e => (e.Message, Usage),
+        TimeoutException e => (e.Message, Failure), // A wait that ran out (--timeout), or --nowait that would have had to wait.
         OperationCanceledException => ("cancelled.", Failure),
         _ => (string.Create(CultureInfo.InvariantCulture, $"unexpected error ({exception.GetType().Name}): {exception.Message} Please report it (SHMKIT_DEBUG=1 prints the details)."), Failure),
     };

@@ -192,6 +192,89 @@ internal static class CliParsing
     };
 
     /// <summary>
+    /// Parses a duration: a number followed by <c>ms</c>, <c>s</c>, <c>m</c> or <c>h</c> (<c>500ms</c>, <c>5s</c>,
+    /// <c>1.5s</c>, <c>2m</c>); a bare number is seconds, as for timeout(1).
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="value">The duration.</param>
+    /// <param name="error">Why the text was rejected.</param>
+    /// <returns>True when the text is a valid duration of zero or more.</returns>
+    internal static bool TryParseDuration(string text, out TimeSpan value, out string error)
+    {
+        value = TimeSpan.Zero;
+        string s = text.Trim();
+        (string Suffix, double Milliseconds)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)];
+        double scale = 1000;
+        foreach (var (suffix, milliseconds) in units)
+        {
+            if (s.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                s = s[..^suffix.Length].TrimEnd();
+                scale = milliseconds;
+                break;
+            }
+        }
+
+        if (s.Length == 0 || !s.All(c => char.IsAsciiDigit(c) || c == '.')
+            || !double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number)
+            || number * scale > int.MaxValue)
+        {
+            error = $"'{text}' is not a valid duration: use a number with a unit, as in 500ms, 5s, 1.5s or 2m (a bare number is seconds), up to about 24 days.";
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(number * scale);
+        error = string.Empty;
+        return true;
+    }
+
+    /// <summary>A duration option (<c>--timeout</c>), validated while parsing; null when not given (wait without a limit).</summary>
+    /// <param name="name">The option name, with dashes.</param>
+    /// <param name="description">The help text.</param>
+    internal static Option<TimeSpan?> DurationOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "duration",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (!TryParseDuration(text, out TimeSpan value, out string error))
+            {
+                result.AddError($"{name}: {error}");
+            }
+
+            return value;
+        },
+    };
+
+    /// <summary>
+    /// A list of semaphore values (<c>--values 1,0,0</c>): comma-separated whole numbers 0..32767 (SEMVMX),
+    /// validated while parsing.
+    /// </summary>
+    /// <param name="description">The help text.</param>
+    internal static Option<short[]> SemaphoreValuesOption(string description) => new("--values")
+    {
+        Description = description,
+        HelpName = "v1,v2,...",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            string[] items = text.Split(',', StringSplitOptions.TrimEntries);
+            var values = new short[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                if (!short.TryParse(items[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]))
+                {
+                    result.AddError($"--values: '{text}' is not a list of semaphore values: give whole numbers from 0 to 32767 separated by commas, as in 1,0,0 ('{items[i]}' is not one).");
+                    return [];
+                }
+            }
+
+            return values;
+        },
+    };
+
+    /// <summary>
     /// Adds a positional key argument and a <c>--id</c> option to <paramref name="command"/>, exactly one of which
     /// must be given (or, with <paramref name="many"/>, one or more of either), and returns the pair.
     /// </summary>

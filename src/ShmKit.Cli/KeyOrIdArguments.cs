@@ -42,6 +42,29 @@ internal sealed record KeyOrIdArguments(Argument Keys, Option Ids)
         return targets;
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> for every target, in order, carrying on after a failure: each failure is
+    /// reported on its own stderr line (see <see cref="CliErrors"/>). This is how every <c>rm</c> works.
+    /// </summary>
+    /// <returns>The highest exit code: <see cref="CliErrors.Success"/> when every target succeeded.</returns>
+    internal int ForEachTarget(ParseResult parseResult, Action<IpcTarget> action)
+    {
+        int exitCode = CliErrors.Success;
+        foreach (var target in GetTargets(parseResult))
+        {
+            try
+            {
+                action(target);
+            }
+            catch (Exception e) when (CliErrors.IsUserError(e))
+            {
+                exitCode = Math.Max(exitCode, CliErrors.Report(e));
+            }
+        }
+
+        return exitCode;
+    }
+
     /// <summary>The single target of a command that takes exactly one (the validator guarantees there is one).</summary>
     internal IpcTarget GetTarget(ParseResult parseResult) => GetTargets(parseResult)[0];
 }

@@ -51,6 +51,8 @@ internal static class ShmKitCommandLine
         ShmReadCommand.Create(),
         ShmDumpCommand.Create(),
         // Semaphore sets, message queues, the demo.
+        SemCommand.Create(),
+        MsgCommand.Create(),
         // Benchmarks.
     ];
 }

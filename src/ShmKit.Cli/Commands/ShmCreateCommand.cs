@@ -13,24 +13,15 @@ internal static class ShmCreateCommand
     {
         var size = CliParsing.ByteCountOption("--size", "Size in bytes; units K/KiB, M/MiB, G/GiB (powers of 1024), as in 64KiB or 1MiB.", minimum: 1);
         size.Required = true;
-        var key = new Option<string>("--key") { Description = "The key: 0x1a2b, 6699 or path:projid (ftok). Without it the segment is private (IPC_PRIVATE).", HelpName = "key" };
-        var isPrivate = new Option<bool>("--private") { Description = "Make a private segment (IPC_PRIVATE), found only by its id. The default when no --key is given." };
         var mode = CliParsing.ModeOption();
-        var exclusive = new Option<bool>("--exclusive") { Description = "Fail if a segment with the key exists (IPC_EXCL) instead of opening it." };
         var hugePages = new Option<bool>("--huge-pages") { Description = "Back the segment with huge pages (SHM_HUGETLB); needs reserved huge pages and a size that is a multiple of the huge page size." };
         var noReserve = new Option<bool>("--no-reserve") { Description = "Do not reserve swap space (SHM_NORESERVE)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("create", "Create a shared memory segment (or open the one with --key), like ipcmk -M; prints its id and key.")
         {
-            size, key, isPrivate, mode, exclusive, hugePages, noReserve, json,
+            size, mode, hugePages, noReserve, json,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(key) is not null && result.GetValue(isPrivate))
-            {
-                result.AddError("--key and --private contradict each other: a private segment has no key");
-            }
-        });
+        var keyOptions = CreateKeyOptions.Add(command, "segment");
 
         command.SetAction(parseResult =>
         {
@@ -38,30 +29,17 @@ internal static class ShmCreateCommand
             var permissions = parseResult.GetValue(mode);
             var options = (parseResult.GetValue(hugePages) ? SharedMemoryCreateOptions.HugePages : SharedMemoryCreateOptions.None)
                 | (parseResult.GetValue(noReserve) ? SharedMemoryCreateOptions.NoReserve : SharedMemoryCreateOptions.None);
-            string? keyText = parseResult.GetValue(key);
 
             SharedMemorySegment segment;
-            bool created = true;
+            bool created;
             try
             {
-                if (keyText is null)
-                {
-                    segment = SharedMemorySegment.CreatePrivate(bytes, permissions, options);
-                }
-                else
-                {
-                    var ipcKey = new IpcTarget(keyText, null).ParseKey();
-                    try
-                    {
-                        segment = SharedMemorySegment.CreateNew(ipcKey, bytes, permissions, options);
-                    }
-                    catch (IpcObjectExistsException) when (!parseResult.GetValue(exclusive))
-                    {
-                        // Open-or-create: it exists, so open it (this also checks that it is large enough).
-                        segment = SharedMemorySegment.OpenOrCreate(ipcKey, bytes, permissions, options);
-                        created = false;
-                    }
-                }
+                (segment, created) = keyOptions.CreateOrOpen(
+                    parseResult,
+                    () => SharedMemorySegment.CreatePrivate(bytes, permissions, options),
+                    key => SharedMemorySegment.CreateNew(key, bytes, permissions, options),
+                    // It exists, so open it (this also checks that it is large enough).
+                    key => SharedMemorySegment.OpenOrCreate(key, bytes, permissions, options));
             }
             catch (IpcException e) when ((options & SharedMemoryCreateOptions.HugePages) != 0 && e is IpcLimitExceededException or IpcSizeException)
             {

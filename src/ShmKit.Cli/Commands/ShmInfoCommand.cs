@@ -21,20 +21,10 @@ internal static class ShmInfoCommand
                 return CliErrors.Success;
             }
 
-            var table = new Table().Border(CliConsole.Border(TableBorder.Rounded)).HideHeaders();
-            table.AddColumn("field");
-            table.AddColumn("value");
-            void Row(string field, string value) => table.AddRow(CliConsole.Cell(field), CliConsole.Cell(value));
-            static string Id(uint id, string name) => name == id.ToString(CultureInfo.InvariantCulture) ? name : string.Create(CultureInfo.InvariantCulture, $"{name} ({id})");
-
-            Row("key", info.Key.IsPrivate ? info.Key + " (private)" : info.Key.ToString());
-            Row("id", info.Id.ToString(CultureInfo.InvariantCulture));
+            var table = IpcObjectIdentity.CreateFieldTable();
+            void Row(string field, string value) => IpcObjectIdentity.AddField(table, field, value);
+            IpcObjectIdentity.Of(info).AddFields(table);
             Row("size", CliConsole.FormatBytes((ulong)info.Size));
-            Row("mode", CliParsing.FormatMode(info.Mode));
-            Row("owner", Id(info.OwnerUserId, CliNames.User(info.OwnerUserId)));
-            Row("group", Id(info.OwnerGroupId, CliNames.Group(info.OwnerGroupId)));
-            Row("creator", Id(info.CreatorUserId, CliNames.User(info.CreatorUserId)));
-            Row("creator group", Id(info.CreatorGroupId, CliNames.Group(info.CreatorGroupId)));
             Row("creator pid", info.CreatorProcessId.ToString(CultureInfo.InvariantCulture));
             Row("last attach/detach pid", info.LastOperationProcessId.ToString(CultureInfo.InvariantCulture));
             Row("attached (nattch)", info.AttachCount.ToString(CultureInfo.InvariantCulture));

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 
 namespace ShmKit.Cli.Commands;
 
@@ -17,22 +16,12 @@ internal static class ShmReadCommand
     {
         var offset = CliParsing.ByteCountOption("--offset", "Where to start, in bytes from the start of the segment (default 0).");
         var length = CliParsing.ByteCountOption("--length", "How many bytes (default: up to the end of the segment).");
-        var hex = new Option<bool>("--hex") { Description = "Print the bytes as one line of lowercase hex." };
-        var text = new Option<bool>("--text") { Description = "Print the bytes as UTF-8 text, up to the first NUL byte (C string), and a newline." };
-        var output = new Option<FileInfo>("--out") { Description = "Write the bytes to this file instead of stdout.", HelpName = "path" };
         var command = new Command("read", "Read bytes from a segment (attached read-only). Default: raw bytes to stdout.")
         {
-            offset, length, hex, text, output,
+            offset, length,
         };
+        var output = PayloadOutput.Add(command);
         var target = CliParsing.AddKeyOrId(command, "segment");
-        command.Validators.Add(result =>
-        {
-            int formats = (result.GetValue(hex) ? 1 : 0) + (result.GetValue(text) ? 1 : 0) + (result.GetResult(output) is null ? 0 : 1);
-            if (formats > 1)
-            {
-                result.AddError("give only one of --hex, --text and --out");
-            }
-        });
 
         command.SetAction(parseResult =>
         {
@@ -42,51 +31,19 @@ internal static class ShmReadCommand
             ShmSegments.CheckRange(segment, start, count);
             using var attachment = segment.AttachReadOnly();
 
-            if (parseResult.GetValue(hex))
-            {
-                var line = new StringBuilder();
-                ForEachChunk(attachment, start, count, chunk => line.Append(Convert.ToHexStringLower(chunk)));
-                Console.Out.WriteLine(line.ToString());
-            }
-            else if (parseResult.GetValue(text))
-            {
-                var bytes = new MemoryStream();
-                bool ended = false;
-                ForEachChunk(attachment, start, count, chunk =>
-                {
-                    int nul = ended ? 0 : chunk.IndexOf((byte)0);
-                    if (!ended)
-                    {
-                        bytes.Write(nul < 0 ? chunk : chunk[..nul]);
-                        ended = nul >= 0;
-                    }
-                });
-                Console.Out.WriteLine(Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length));
-            }
-            else if (parseResult.GetValue(output) is { } file)
-            {
-                using (var stream = file.Create())
-                {
-                    ForEachChunk(attachment, start, count, chunk => stream.Write(chunk));
-                }
-
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {count} bytes from offset {start} of segment id {segment.Id} to {file.FullName}"));
-            }
-            else
-            {
-                using var stdout = Console.OpenStandardOutput();
-                ForEachChunk(attachment, start, count, chunk => stdout.Write(chunk));
-            }
+            output.Write(
+                parseResult,
+                action => ForEachChunk(attachment, start, count, action),
+                prefix: null,
+                path => string.Create(CultureInfo.InvariantCulture, $"wrote {count} bytes from offset {start} of segment id {segment.Id} to {path}"));
 
             return CliErrors.Success;
         });
         return command;
     }
 
-    private delegate void ChunkAction(ReadOnlySpan<byte> chunk);
-
     /// <summary>Hands the range to <paramref name="action"/> in spans of at most <see cref="ChunkSize"/> bytes, straight from the mapping.</summary>
-    private static void ForEachChunk(ReadOnlySharedMemoryAttachment attachment, long start, long count, ChunkAction action)
+    private static void ForEachChunk(ReadOnlySharedMemoryAttachment attachment, long start, long count, PayloadOutput.ChunkAction action)
     {
         for (long done = 0; done < count;)
         {

@@ -13,26 +13,13 @@ internal static class ShmRemoveCommand
     {
         var command = new Command("rm", "Remove segments by key or --id, like ipcrm; each disappears once the last process detaches.");
         var targets = CliParsing.AddKeyOrId(command, "segment", many: true);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => targets.ForEachTarget(parseResult, target =>
         {
-            int exitCode = CliErrors.Success;
-            foreach (var target in targets.GetTargets(parseResult))
-            {
-                try
-                {
-                    var segment = ShmSegments.Open(target);
-                    segment.Remove();
-                    string key = segment.Key.IsPrivate ? string.Empty : $" (key {segment.Key})";
-                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed shared memory segment id {segment.Id}{key}"));
-                }
-                catch (Exception e) when (CliErrors.IsUserError(e))
-                {
-                    exitCode = Math.Max(exitCode, CliErrors.Report(e));
-                }
-            }
-
-            return exitCode;
-        });
+            var segment = ShmSegments.Open(target);
+            segment.Remove();
+            string key = segment.Key.IsPrivate ? string.Empty : $" (key {segment.Key})";
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed shared memory segment id {segment.Id}{key}"));
+        }));
         return command;
     }
 }

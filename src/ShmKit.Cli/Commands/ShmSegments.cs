@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Spectre.Console;
 
 namespace ShmKit.Cli.Commands;
 
@@ -9,24 +10,8 @@ internal static class ShmSegments
 {
     /// <summary>Opens the segment a key or <c>--id</c> names.</summary>
     /// <exception cref="IpcObjectNotFoundException">No such segment (the message hints at --id for a plain number).</exception>
-    internal static SharedMemorySegment Open(IpcTarget target)
-    {
-        if (target.Id is int id)
-        {
-            return SharedMemorySegment.OpenById(id);
-        }
-
-        var key = target.ParseKey();
-        try
-        {
-            return SharedMemorySegment.Open(key);
-        }
-        catch (IpcObjectNotFoundException e) when (target.IsDecimalKey)
-        {
-            string number = target.KeyText!.Trim();
-            throw new IpcObjectNotFoundException($"{e.Message} (A plain number is a key; to name the segment with id {number}, write --id {number}.)", e);
-        }
-    }
+    internal static SharedMemorySegment Open(IpcTarget target) =>
+        target.Open(SharedMemorySegment.OpenById, key => SharedMemorySegment.Open(key), "segment");
 
     /// <summary>
     /// Checks that <paramref name="length"/> bytes at <paramref name="offset"/> lie inside the segment, with a
@@ -45,6 +30,36 @@ internal static class ShmSegments
     internal static string Status(SharedMemorySegmentInfo info) =>
         string.Join(' ', new[] { info.IsMarkedForRemoval ? "dest" : null, info.IsLocked ? "locked" : null }.OfType<string>());
 
+    /// <summary>The segments as a table like <c>ipcs -m</c>: key, shmid, owner, perms, bytes, nattch, status.</summary>
+    internal static Table CreateTable(IEnumerable<SharedMemorySegmentInfo> segments)
+    {
+        var table = IpcObjectIdentity.CreateListTable("shmid");
+        table.AddColumn(new TableColumn("bytes").RightAligned());
+        table.AddColumn(new TableColumn("nattch").RightAligned());
+        table.AddColumn(new TableColumn("status"));
+        foreach (var info in segments)
+        {
+            table.AddRow(IpcObjectIdentity.Of(info).ListCells(
+                info.Size.ToString(CultureInfo.InvariantCulture),
+                info.AttachCount.ToString(CultureInfo.InvariantCulture),
+                Status(info)));
+        }
+
+        return table;
+    }
+
+    /// <summary>Writes the segments as a JSON array.</summary>
+    internal static void WriteJsonArray(Utf8JsonWriter writer, IEnumerable<SharedMemorySegmentInfo> segments)
+    {
+        writer.WriteStartArray();
+        foreach (var info in segments)
+        {
+            WriteJson(writer, info);
+        }
+
+        writer.WriteEndArray();
+    }
+
     /// <summary>
     /// One segment as a JSON object. The field names are a stable interface for scripts: add fields, never
     /// rename or remove one.
@@ -52,14 +67,7 @@ internal static class ShmSegments
     internal static void WriteJson(Utf8JsonWriter writer, SharedMemorySegmentInfo info)
     {
         writer.WriteStartObject();
-        writer.WriteString("key", info.Key.ToString());
-        writer.WriteNumber("id", info.Id);
-        writer.WriteString("owner", CliNames.User(info.OwnerUserId));
-        writer.WriteNumber("ownerUid", info.OwnerUserId);
-        writer.WriteNumber("ownerGid", info.OwnerGroupId);
-        writer.WriteNumber("creatorUid", info.CreatorUserId);
-        writer.WriteNumber("creatorGid", info.CreatorGroupId);
-        writer.WriteString("mode", CliParsing.FormatMode(info.Mode));
+        IpcObjectIdentity.Of(info).WriteJsonProperties(writer);
         writer.WriteNumber("size", info.Size);
         writer.WriteNumber("attachCount", info.AttachCount);
         writer.WriteNumber("creatorPid", info.CreatorProcessId);

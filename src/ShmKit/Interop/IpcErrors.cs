@@ -35,6 +35,17 @@ internal readonly record struct IpcCall(IpcObjectKind Kind, string Operation, Ip
 
         return Key is { IsPrivate: true } ? $"private {what}" : what;
     }
+
+    /// <summary>
+    /// The shmkit command that does <paramref name="verb"/> for this kind of object, for hints in messages:
+    /// <c>shmkit rm</c> for segments, <c>shmkit sem rm</c> for semaphore sets, <c>shmkit msg rm</c> for queues.
+    /// </summary>
+    internal string CliCommand(string verb) => Kind switch
+    {
+        IpcObjectKind.SharedMemory => "shmkit " + verb,
+        IpcObjectKind.SemaphoreSet => "shmkit sem " + verb,
+        _ => "shmkit msg " + verb,
+    };
 }
 
 /// <summary>
@@ -73,14 +84,14 @@ internal static class IpcErrors
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EEXIST:
                 return new IpcObjectExistsException(
-                    prefix + (detail ?? "it already exists and exclusive creation was asked for. Open it instead, pick another key, or remove the old one (`shmkit rm`)."),
+                    prefix + (detail ?? $"it already exists and exclusive creation was asked for. Open it instead, pick another key, or remove the old one (`{call.CliCommand("rm")}`)."),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EACCES:
             case Errno.EPERM:
                 return new IpcAccessDeniedException(
                     prefix + (detail ?? (errno == Errno.EPERM
                         ? "permission denied: only its owner, its creator or a privileged process may change or remove it."
-                        : "permission denied: its mode does not grant this user the access asked. Check `shmkit info` for the owner and mode.")),
+                        : $"permission denied: its mode does not grant this user the access asked. Check `{call.CliCommand("info")}` for the owner and mode.")),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EIDRM:
                 return new IpcObjectRemovedException(

@@ -484,7 +484,7 @@ public sealed class MessageQueue
             if (!wait.Pause())
             {
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                    $"msgsnd timed out after {timeout} for the {Call("msgsnd").Describe()}: the queue stayed full. Receive messages from it, raise its capacity (SetMaxBytes), or wait longer."));
+                    $"msgsnd timed out after {timeout.GetValueOrDefault().TotalMilliseconds:0.###} ms for the {Call("msgsnd").Describe()}: the queue stayed full. Receive messages from it, raise its capacity (SetMaxBytes), or wait longer."));
             }
         }
     }
@@ -524,7 +524,7 @@ public sealed class MessageQueue
             if (!wait.Pause())
             {
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                    $"msgrcv timed out after {timeout} for the {Call("msgrcv").Describe()}: no message matched the type selector {typeSelector}. Check that a sender uses this queue and type, or wait longer."));
+                    $"msgrcv timed out after {timeout.GetValueOrDefault().TotalMilliseconds:0.###} ms for the {Call("msgrcv").Describe()}: no message matched the type selector {typeSelector}. Check that a sender uses this queue and type, or wait longer."));
             }
         }
 

@@ -758,7 +758,7 @@ public sealed class SemaphoreSet
             {
                 throw new SemaphoreSetNotInitializedException(
                     string.Create(CultureInfo.InvariantCulture,
-                        $"The semaphore set with key {key} (id {id}) exists but was never initialized: no semop happened on it within {timeout.TotalMilliseconds:0} ms (sem_otime is 0). Its creator probably died between semget and its first operation. Remove it (`shmkit sem rm {id}` or `ipcrm -s {id}`) and create it again."),
+                        $"The semaphore set with key {key} (id {id}) exists but was never initialized: no semop happened on it within {timeout.TotalMilliseconds:0} ms (sem_otime is 0). Its creator probably died between semget and its first operation. Remove it (`shmkit sem rm --id {id}` or `ipcrm -s {id}`) and create it again."),
                     key,
                     id);
             }
@@ -853,7 +853,7 @@ public sealed class SemaphoreSet
             if (existing >= 0 && Sem.Stat(existing, Ipc.IPC_STAT, out Sem.SemaphoreSetStatus status) >= 0 && (int)status.sem_nsems < count)
             {
                 detail = string.Create(CultureInfo.InvariantCulture,
-                    $"the set exists with {status.sem_nsems} semaphores, fewer than the {count} asked. Ask for at most {status.sem_nsems}, or remove it (`shmkit sem rm {existing}`) and create it again.");
+                    $"the set exists with {status.sem_nsems} semaphores, fewer than the {count} asked. Ask for at most {status.sem_nsems}, or remove it (`shmkit sem rm --id {existing}`) and create it again.");
             }
             else
             {
