@@ -138,5 +138,57 @@ public class SharedMemoryRendezvousTests
         Assert.Throws<IpcObjectNotFoundException>(() => segment.Stat());
     }
 
+    [Fact]
+    public void A_C_Client_Follows_The_Documented_Protocol()
+    {
+        const string source = """
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <sys/sem.h>
+            #include <sys/shm.h>
+
+            int main(int argc, char **argv)
+            {
+                key_t key = (key_t)strtoul(argv[1], NULL, 16);
+                int semid = semget(key, 2, 0);
+                int shmid = shmget(key, 0, 0);
+                if (semid < 0 || shmid < 0) { perror("get"); return 1; }
+                long *data = shmat(shmid, NULL, 0);
+                if (data == (void *)-1) { perror("shmat"); return 1; }
+                printf("READY\n");
+                fflush(stdout);
+                struct sembuf gate[2] = { { 0, -1, 0 }, { 0, +1, 0 } };
+                if (semop(semid, gate, 2) < 0) { perror("gate"); return 1; }
+                struct sembuf lock = { 1, -1, SEM_UNDO }, unlock = { 1, +1, SEM_UNDO };
+                if (semop(semid, &lock, 1) < 0) { perror("lock"); return 1; }
+                printf("VALUE %ld\n", data[1]);
+                data[2] = data[1] + 1;
+                if (semop(semid, &unlock, 1) < 0) { perror("unlock"); return 1; }
+                shmdt(data);
+                return 0;
+            }
+            """;
+        using var program = NativeProgram.Compile(source, "rdvclient");
+        using var cleanup = new IpcCleanup();
+        IpcKey key = cleanup.NewKey();
+        using var server = SharedMemoryRendezvous.Create(key, 64);
+        using var client = program.Start(key.ToString());
+        client.WaitForLine("READY");
+        SemaphoreSetTests.WaitUntil(
+            () => server.Semaphores.GetWaitingForIncreaseCount(SharedMemoryRendezvous.ReadyGate) == 1,
+            "the C client to block on the gate");
+
+        // Offset 8: written by the server before MarkReady, read by the C client after its gate semop.
+        // Offset 16: written by the C client inside the lock, read here inside the lock after it exited.
+        server.Attachment.Write(8, 41L);
+        server.MarkReady();
+        Assert.Equal(0, client.WaitForExit(s_generous));
+        Assert.Contains("VALUE 41", client.StandardOutput, StringComparison.Ordinal);
+        using (server.Lock(s_generous))
+        {
+            Assert.Equal(42L, server.Attachment.Read<long>(16));
+        }
+    }
+
     private static long RecordValue(int index) => unchecked((index + 1) * 0x1F2E3D4C5B6A7988L);
 }
