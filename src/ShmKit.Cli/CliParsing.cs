@@ -318,6 +318,24 @@ internal static class CliParsing
         return arguments;
     }
 
+    /// <summary>
+    /// The value of <paramref name="option"/> for a validator, or false when the value did not parse (its parser has
+    /// already reported that, and <see cref="CommandResult.GetValue{T}(Option{T})"/> would throw).
+    /// </summary>
+    internal static bool TryGetValue<T>(CommandResult result, Option<T> option, out T? value)
+    {
+        try
+        {
+            value = result.GetValue(option);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
+    }
+
     private static int ParseId(ArgumentResult result, string text)
     {
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id))

@@ -31,7 +31,7 @@ internal static class MsgReceiveCommand
         var target = CliParsing.AddKeyOrId(command, MsgQueues.ObjectName);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(except) && result.GetValue(type) <= 0)
+            if (result.GetValue(except) && CliParsing.TryGetValue(result, type, out long selector) && selector <= 0)
             {
                 result.AddError("--except needs --type N with N > 0 (the type to skip)");
             }

@@ -16,14 +16,17 @@ internal static class MsgSendCommand
             Description = "The message type, 1 or more (default 1); receivers select messages by it.",
             HelpName = "n",
             DefaultValueFactory = _ => 1,
-        };
-        type.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long>() < 1)
+            CustomParser = result =>
             {
-                result.AddError("--type: a message type is 1 or more (0 and negative numbers are receive selectors, not types)");
-            }
-        });
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < 1)
+                {
+                    result.AddError($"--type: '{text}' is not a message type: a type is a whole number of 1 or more (0 and negative numbers are receive selectors, not types).");
+                }
+
+                return value;
+            },
+        };
         var timeout = CliParsing.DurationOption("--timeout", "Give up after this long while the queue is full (500ms, 5s, 2m; a bare number is seconds): exit 1 with a message. Default: wait for room (Ctrl+C stops).");
         var noWait = new Option<bool>("--nowait") { Description = "Do not wait (IPC_NOWAIT): if the queue is full, exit 1." };
         var command = new Command("send", "Send one message (msgsnd) with a type and a payload from --text, --hex, --file or stdin; waits while the queue is full.")

@@ -22,8 +22,11 @@ internal static class SemCreateCommand
         var keyOptions = CreateKeyOptions.Add(command, SemSets.ObjectName);
         command.Validators.Add(result =>
         {
-            int? n = result.GetValue(count);
-            short[]? initial = result.GetValue(values);
+            if (!CliParsing.TryGetValue(result, count, out int? n) || !CliParsing.TryGetValue(result, values, out short[]? initial))
+            {
+                return;
+            }
+
             if (n is null && result.GetResult(values) is null)
             {
                 result.AddError("say how many semaphores: --count N, or --values v1,v2,... (one value per semaphore)");

@@ -17,15 +17,18 @@ internal static partial class Shmkit
     /// <summary>Runs and asserts exit code 0 with nothing on stderr.</summary>
     internal static string Ok(params string[] args) => Run(args).AssertSuccess();
 
-    /// <summary>The id in "Shared memory id: N" (what ipcmk and shmkit create print).</summary>
+    /// <summary>
+    /// The id in "Shared memory id: N", "Semaphore id: N" or "Message queue id: N" (what ipcmk and the shmkit create
+    /// commands print).
+    /// </summary>
     internal static int ParseId(string output)
     {
         var match = IdPattern().Match(output);
-        Assert.True(match.Success, $"no 'Shared memory id: N' in:\n{output}");
+        Assert.True(match.Success, $"no 'Shared memory id: N', 'Semaphore id: N' or 'Message queue id: N' in:\n{output}");
         return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [GeneratedRegex(@"Shared memory id: (\d+)")]
+    [GeneratedRegex(@"(?:Shared memory|Semaphore|Message queue) id: (\d+)")]
     private static partial Regex IdPattern();
 }
 
