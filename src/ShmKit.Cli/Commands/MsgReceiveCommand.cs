@@ -48,7 +48,10 @@ internal static class MsgReceiveCommand
             long selector = parseResult.GetValue(type);
             var options = (parseResult.GetValue(except) ? MessageReceiveOptions.ExceptType : MessageReceiveOptions.None)
                 | (parseResult.GetValue(truncate) ? MessageReceiveOptions.Truncate : MessageReceiveOptions.None);
-            long limit = parseResult.GetResult(maxBytes) is null ? MessageQueue.GetLimits().MaxMessageSize : parseResult.GetValue(maxBytes);
+            // No message is longer than msgmax was when it was sent, nor than the queue's capacity: a larger --max-bytes
+            // would only waste memory.
+            long largest = Math.Max(MessageQueue.GetLimits().MaxMessageSize, queue.Stat().MaxBytes);
+            long limit = parseResult.GetResult(maxBytes) is null ? largest : Math.Min(parseResult.GetValue(maxBytes), largest);
             byte[] buffer = new byte[(int)Math.Min(limit, Array.MaxLength)];
 
             int length;

@@ -52,9 +52,8 @@ internal static class MsgSendCommand
             {
                 if (!queue.TrySend(messageType, payload))
                 {
-                    var info = queue.Stat();
                     throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                        $"the {MsgQueues.ObjectName} with id {queue.Id} is full ({info.CurrentBytes} of {info.MaxBytes} bytes, {info.MessageCount} messages), and --nowait says not to wait. Receive some messages first, or leave out --nowait."));
+                        $"the {MsgQueues.ObjectName} with id {queue.Id} is full{DescribeFill(queue)}, and --nowait says not to wait. Receive some messages first, or leave out --nowait."));
                 }
             }
             else
@@ -67,5 +66,19 @@ internal static class MsgSendCommand
             return Task.FromResult(CliErrors.Success);
         });
         return command;
+    }
+
+    /// <summary>How full the queue is, for a message; nothing when this user may write but not read (IPC_STAT) it.</summary>
+    private static string DescribeFill(MessageQueue queue)
+    {
+        try
+        {
+            var info = queue.Stat();
+            return string.Create(CultureInfo.InvariantCulture, $" ({info.CurrentBytes} of {info.MaxBytes} bytes, {info.MessageCount} messages)");
+        }
+        catch (Exception e) when (e is IpcException or IpcAccessDeniedException)
+        {
+            return string.Empty;
+        }
     }
 }

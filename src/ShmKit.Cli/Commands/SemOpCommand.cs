@@ -61,7 +61,7 @@ internal static class SemOpCommand
                 if (!set.TryApply([operation]))
                 {
                     throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                        $"could not {what} semaphore {semaphore} of the {SemSets.ObjectName} with id {set.Id} without waiting (--nowait): its value is {set.GetValue(semaphore)}. Leave out --nowait to wait, or give --timeout."));
+                        $"could not {what} semaphore {semaphore} of the {SemSets.ObjectName} with id {set.Id} without waiting (--nowait){DescribeValue(set, semaphore, ": its value is ")}. Leave out --nowait to wait, or give --timeout."));
                 }
             }
             else
@@ -70,9 +70,25 @@ internal static class SemOpCommand
             }
 
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: {what} semaphore {semaphore} of {SemSets.ObjectName} id {set.Id}; its value is now {set.GetValue(semaphore)}{(operation.Undo ? " (SEM_UNDO: reversed when shmkit exits)" : string.Empty)}"));
+                $"done: {what} semaphore {semaphore} of {SemSets.ObjectName} id {set.Id}{DescribeValue(set, semaphore, "; its value is now ")}{(operation.Undo ? " (SEM_UNDO: reversed when shmkit exits)" : string.Empty)}"));
             return Task.FromResult(CliErrors.Success);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The semaphore's value for a message, or nothing when it cannot be read: a set may grant alter (write) but not
+    /// read permission, and the operation itself succeeded or failed regardless.
+    /// </summary>
+    private static string DescribeValue(SemaphoreSet set, int index, string prefix)
+    {
+        try
+        {
+            return prefix + set.GetValue(index).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IpcException or IpcAccessDeniedException)
+        {
+            return string.Empty;
+        }
     }
 }
