@@ -144,6 +144,32 @@ public class SemCliTests
     }
 
     [Fact]
+    public void A_Waiting_Op_Without_Timeout_Stops_On_Sigterm_And_Changes_Nothing()
+    {
+        using var cleanup = new IpcCleanup();
+        var set = SemaphoreSet.CreatePrivate([0]);
+        cleanup.AddId('s', set.Id);
+
+        using var waiter = ChildProcess.StartCli("sem", "op", "--id", set.Id.ToString(CultureInfo.InvariantCulture), "--delta", "-1");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (set.GetWaitingForIncreaseCount(0) == 0 && !waiter.HasExited && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.Equal(1, set.GetWaitingForIncreaseCount(0));
+        using (var kill = ChildProcess.Start("kill", ["-TERM", waiter.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            Assert.Equal(0, kill.WaitForExit(TimeSpan.FromSeconds(10)));
+        }
+
+        // Exit 128 + SIGTERM as usual, nothing taken, nobody left waiting.
+        Assert.Equal(143, waiter.WaitForExit(TimeSpan.FromSeconds(20)));
+        Assert.Equal(0, set.GetValue(0));
+        Assert.Equal(0, set.GetWaitingForIncreaseCount(0));
+    }
+
+    [Fact]
     public void Works_On_A_Set_Made_By_Ipcmk()
     {
         using var cleanup = new IpcCleanup();
