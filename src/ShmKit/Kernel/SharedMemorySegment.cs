@@ -16,6 +16,10 @@ namespace ShmKit;
 /// anything wider is the caller's explicit choice.</para>
 /// <para>Lifetime: a segment lives until it is removed, even when no process has it attached. After
 /// <see cref="Remove()"/> it disappears once the last attachment is detached; until then existing attachments keep working.</para>
+/// <para>Missing versus removed: finding nothing by key or id (<see cref="Open"/>, <see cref="OpenById"/>,
+/// <see cref="Remove(int)"/>) throws <see cref="IpcObjectNotFoundException"/>; using an instance whose segment has
+/// since been removed and detached by everyone (<see cref="Stat"/>, <see cref="Attach"/>, <see cref="SetMode"/>,
+/// <see cref="Remove()"/>, ...) throws <see cref="IpcObjectRemovedException"/>.</para>
 /// <para>SHM_SHARE_MMU (Solaris intimate shared memory) does not exist on Linux, so there is no option for it.</para>
 /// </remarks>
 public sealed class SharedMemorySegment
@@ -91,7 +95,7 @@ public sealed class SharedMemorySegment
         Shm.shmid_ds ds;
         if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id), existed: false);
         }
 
         return new SharedMemorySegment(id, new IpcKey(ds.shm_perm.__key), (long)ds.shm_segsz);
@@ -118,7 +122,7 @@ public sealed class SharedMemorySegment
 
     /// <summary>Reads everything the kernel keeps about the segment (IPC_STAT).</summary>
     /// <returns>A snapshot of <c>struct shmid_ds</c>.</returns>
-    /// <exception cref="IpcObjectNotFoundException">The segment no longer exists.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
     public unsafe SharedMemorySegmentInfo Stat()
     {
         Shm.shmid_ds ds;
@@ -162,7 +166,7 @@ public sealed class SharedMemorySegment
     {
         if (Shm.shmctl(id, Ipc.IPC_RMID, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id), existed: false);
         }
     }
 
@@ -283,7 +287,9 @@ public sealed class SharedMemorySegment
                 throw new ArgumentException(Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat").Operation + " failed: " + detail, nameof(addressHint));
             }
 
-            IpcErrors.Throw(errno, Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat"));
+            IpcErrors.Throw(errno, Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat"), errno == Errno.ENOMEM
+                ? string.Create(CultureInfo.InvariantCulture, $"this process has no room in its address space to map {Size} bytes (ENOMEM). Attach a smaller segment, or detach others first.")
+                : null);
         }
 
         return new SafeSharedMemoryAttachHandle(address);
@@ -314,7 +320,16 @@ public sealed class SharedMemorySegment
         {
             int errno = Errno.Last;
             var call = new IpcCall(IpcObjectKind.SharedMemory, "shmget", key);
-            IpcErrors.Throw(errno, call, errno == Errno.EINVAL ? ExplainInvalidSize(key, size) : null);
+            string? detail = errno switch
+            {
+                Errno.EINVAL => ExplainInvalidSize(key, size),
+                Errno.ENOMEM when (flags & Shm.SHM_HUGETLB) != 0 => ExplainNoHugePages(size),
+                Errno.ENOMEM => ExplainOutOfMemory(size),
+                Errno.EPERM when (flags & Shm.SHM_HUGETLB) != 0 =>
+                    "huge pages need CAP_IPC_LOCK or membership of the group in /proc/sys/vm/hugetlb_shm_group. Run with that capability or group, or create the segment without SharedMemoryCreateOptions.HugePages.",
+                _ => null,
+            };
+            IpcErrors.Throw(errno, call, detail);
         }
 
         Shm.shmid_ds ds;
@@ -348,10 +363,80 @@ public sealed class SharedMemorySegment
             $"the size {size} bytes is outside the system's limits ({limits}). Ask for a size within them, or raise kernel.shmmax.");
     }
 
-    private static void ThrowStatFailed(int errno, in IpcCall call) =>
-        // shmctl on an id that is not (or no longer) in use reports EINVAL (or EIDRM): that is "not found" to a caller.
-        IpcErrors.Throw(errno == Errno.EINVAL ? Errno.ENOENT : errno, call,
-            errno is Errno.EINVAL or Errno.EIDRM ? "no segment has this id: it was never created or has been removed. `shmkit list` shows what exists." : null);
+    /// <summary>shmget's ENOMEM with SHM_HUGETLB: almost always no free huge pages in the pool.</summary>
+    private static string ExplainNoHugePages(long size)
+    {
+        string pool = "the huge page pool";
+        try
+        {
+            string? total = null, free = null, pageSize = null;
+            foreach (string line in File.ReadLines("/proc/meminfo"))
+            {
+                string value = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                if (line.StartsWith("HugePages_Total:", StringComparison.Ordinal))
+                {
+                    total = value;
+                }
+                else if (line.StartsWith("HugePages_Free:", StringComparison.Ordinal))
+                {
+                    free = value;
+                }
+                else if (line.StartsWith("Hugepagesize:", StringComparison.Ordinal))
+                {
+                    pageSize = value;
+                }
+            }
+
+            if (total is not null && free is not null)
+            {
+                pool = $"the huge page pool ({free} of vm.nr_hugepages={total} pages of {pageSize} free)";
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{pool} cannot hold {size} bytes (ENOMEM). Reserve huge pages first (for example `sysctl vm.nr_hugepages=64`, see /proc/sys/vm/nr_hugepages and /proc/meminfo), or create the segment without SharedMemoryCreateOptions.HugePages.");
+    }
+
+    /// <summary>shmget's ENOMEM without huge pages: the kernel would not commit memory and swap for the size.</summary>
+    private static unsafe string ExplainOutOfMemory(long size)
+    {
+        Shm.shminfo info;
+        Shm.shm_info usage;
+        string limits = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0 && Shm.shmctl(0, Shm.SHM_INFO, &usage) >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{usage.shm_tot} of shmall={info.shmall} pages are allocated")
+            : "see `shmkit limits`";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the kernel cannot reserve memory and swap for {size} bytes ({limits}; the overcommit policy is /proc/sys/vm/overcommit_memory). Ask for less, free memory, raise kernel.shmall, or pass SharedMemoryCreateOptions.NoReserve to skip the reservation.");
+    }
+
+    /// <summary>
+    /// Turns a failed shmctl into an exception. shmctl reports an id that is not (or no longer) in use as EINVAL
+    /// (EIDRM in a race with IPC_RMID). The rule: a lookup by id (<paramref name="existed"/> false: OpenById,
+    /// Remove(int)) that finds nothing is <see cref="IpcObjectNotFoundException"/>; an operation on a
+    /// <see cref="SharedMemorySegment"/> this process already opened (it existed) is <see cref="IpcObjectRemovedException"/>.
+    /// </summary>
+    private static void ThrowStatFailed(int errno, in IpcCall call, bool existed = true)
+    {
+        if (errno is not (Errno.EINVAL or Errno.EIDRM))
+        {
+            IpcErrors.Throw(errno, call);
+        }
+
+        if (existed)
+        {
+            IpcErrors.Throw(Errno.EIDRM, call,
+                "the segment has been removed (IPC_RMID) and its id is no longer in use. Open or create it again; `shmkit list` shows what exists.");
+        }
+
+        IpcErrors.Throw(Errno.ENOENT, call,
+            "no segment has this id: it was never created or has been removed. `shmkit list` shows what exists.");
+    }
 
     private static void CheckCreateSize(long size)
     {
