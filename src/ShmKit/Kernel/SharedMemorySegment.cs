@@ -272,22 +272,26 @@ public sealed class SharedMemorySegment
         if (address == Shm.AttachFailed)
         {
             int errno = Errno.Last;
-            string? detail = errno == Errno.EINVAL && addressHint != 0
-                ? string.Create(CultureInfo.InvariantCulture, $"the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping.")
-                : null;
-            if (errno == Errno.EINVAL && detail is null)
+            var call = Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat");
+            if (errno == Errno.EINVAL)
             {
-                // shmat reports a removed or unknown id as EINVAL; say which it was.
+                // shmat reports a removed id and a bad address hint alike as EINVAL. Ask the kernel whether the
+                // segment still exists first, so a removed segment is never blamed on the hint.
                 Shm.shmid_ds ds;
-                errno = Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0 ? Errno.EIDRM : errno;
+                if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0 && Errno.Last is Errno.EINVAL or Errno.EIDRM)
+                {
+                    ThrowStatFailed(Errno.EIDRM, call);
+                }
+
+                if (addressHint != 0)
+                {
+                    throw new ArgumentException(
+                        string.Create(CultureInfo.InvariantCulture, $"{call.Operation} failed for the {call.Describe()}: the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping."),
+                        nameof(addressHint));
+                }
             }
 
-            if (detail is not null)
-            {
-                throw new ArgumentException(Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat").Operation + " failed: " + detail, nameof(addressHint));
-            }
-
-            IpcErrors.Throw(errno, Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat"), errno == Errno.ENOMEM
+            IpcErrors.Throw(errno, call, errno == Errno.ENOMEM
                 ? string.Create(CultureInfo.InvariantCulture, $"this process has no room in its address space to map {Size} bytes (ENOMEM). Attach a smaller segment, or detach others first.")
                 : null);
         }
@@ -300,7 +304,13 @@ public sealed class SharedMemorySegment
         Shm.shmid_ds ds;
         if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_STAT)"));
+            // IPC_STAT needs read permission but IPC_SET only ownership: an owner who set the mode to 0000 (or
+            // 0200) must still be able to set it back. SHM_STAT_ANY reads the same struct without the read check.
+            int errno = Errno.Last;
+            if (errno != Errno.EACCES || !TryStatAny(Id, &ds))
+            {
+                ThrowStatFailed(errno, Call("shmctl(IPC_STAT)"));
+            }
         }
 
         // IPC_SET reads only uid, gid and the permission bits of mode; the rest of the struct is ignored.
@@ -311,6 +321,23 @@ public sealed class SharedMemorySegment
         {
             ThrowStatFailed(Errno.Last, Call("shmctl(IPC_SET)"));
         }
+    }
+
+    /// <summary>
+    /// SHM_STAT_ANY (Linux 4.17+) takes an index into the kernel's table, not an id: the index is the id's low bits
+    /// (15 of them, or 24 with ipcmni_extend). The answer counts only if the entry there has this very id.
+    /// </summary>
+    private static unsafe bool TryStatAny(int id, Shm.shmid_ds* ds)
+    {
+        foreach (int mask in (ReadOnlySpan<int>)[0x7FFF, 0xFFFFFF])
+        {
+            if (Shm.shmctl(id & mask, Shm.SHM_STAT_ANY, ds) == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static unsafe SharedMemorySegment Get(IpcKey key, long size, int flags)

@@ -162,6 +162,32 @@ internal static class SegmentVerbs
         return 0;
     }
 
+    /// <summary>
+    /// Run as an unprivileged user: creates a private segment (prints "ID n"), takes every permission away from
+    /// itself and gives it back, reporting "stat-closed", "setmode-none", "setmode-back" and "mode: nnnn"; removes it.
+    /// </summary>
+    [Verb("shm-own-mode")]
+    public static int OwnMode(string[] args)
+    {
+        var segment = SharedMemorySegment.CreatePrivate(4096);
+        try
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ID {segment.Id}"));
+            Console.Out.Flush();
+            Try("setmode-none", () => segment.SetMode(0));
+            Try("stat-closed", () => segment.Stat());
+            Try("setmode-back", () => segment.SetMode(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Console.WriteLine("mode: " + Convert.ToString((int)segment.Stat().Mode, 8).PadLeft(4, '0'));
+            Try("attach", () => segment.Attach().Dispose());
+        }
+        finally
+        {
+            segment.Remove();
+        }
+
+        return 0;
+    }
+
     private static void Try(string name, Action action)
     {
         try

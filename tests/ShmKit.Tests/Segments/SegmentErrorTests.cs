@@ -103,6 +103,36 @@ public class SegmentErrorTests
         Assert.NotEqual(Environment.ProcessId, info.LastOperationProcessId);
     }
 
+    [EnvironmentFact(Needs.Root | Needs.UtilLinux)]
+    public void Unprivileged_Owner_Can_Take_Away_And_Give_Back_Its_Own_Permissions()
+    {
+        using var cleanup = new IpcCleanup();
+        var (code, stdout, stderr) = SegmentTestSupport.RunChildAsNobody("shm-own-mode");
+        var id = System.Text.RegularExpressions.Regex.Match(stdout, @"ID (\d+)");
+        if (id.Success)
+        {
+            cleanup.AddId('m', int.Parse(id.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        var report = SegmentTestSupport.ParseReport(stdout);
+        Assert.Equal("OK", report["setmode-none"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["stat-closed"]); // IPC_STAT needs read permission
+        Assert.Equal("OK", report["setmode-back"]);                             // IPC_SET needs only ownership
+        Assert.Equal("0600", report["mode"]);
+        Assert.Equal("OK", report["attach"]);
+    }
+
+    [Fact]
+    public void Attach_With_A_Hint_To_A_Removed_Segment_Is_IpcObjectRemovedException_Not_A_Hint_Error()
+    {
+        using var cleanup = new IpcCleanup();
+        var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(4096));
+        segment.Remove();
+        Assert.Throws<IpcObjectRemovedException>(() => segment.Attach(4096 * 1000 + 1));
+        Assert.Throws<IpcObjectRemovedException>(() => segment.AttachReadOnly(4096 * 1000, roundAddressHint: true));
+    }
+
     [Fact]
     public void IpcAccessDeniedException_Is_An_UnauthorizedAccessException()
     {
