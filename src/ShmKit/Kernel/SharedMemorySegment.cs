@@ -175,7 +175,14 @@ public sealed class SharedMemorySegment
     {
         if (Shm.shmctl(Id, Shm.SHM_LOCK, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, Call("shmctl(SHM_LOCK)"));
+            int errno = Errno.Last;
+            ThrowStatFailed(errno, Call("shmctl(SHM_LOCK)"), errno switch
+            {
+                Errno.EPERM => "locking needs CAP_IPC_LOCK, or being the segment's owner or creator with a nonzero RLIMIT_MEMLOCK (`ulimit -l`).",
+                Errno.ENOMEM => string.Create(CultureInfo.InvariantCulture,
+                    $"locking its {Size} bytes would exceed this user's RLIMIT_MEMLOCK (`ulimit -l`, in KiB). Raise the limit, or lock as a process with CAP_IPC_LOCK."),
+                _ => null,
+            });
         }
     }
 
@@ -443,16 +450,16 @@ public sealed class SharedMemorySegment
     }
 
     /// <summary>
-    /// Turns a failed shmctl into an exception. shmctl reports an id that is not (or no longer) in use as EINVAL
+    /// Turns a failed shmctl into an exception (<paramref name="detail"/> explains errnos other than EINVAL/EIDRM). shmctl reports an id that is not (or no longer) in use as EINVAL
     /// (EIDRM in a race with IPC_RMID). The rule: a lookup by id (<paramref name="existed"/> false: OpenById,
     /// Remove(int)) that finds nothing is <see cref="IpcObjectNotFoundException"/>; an operation on a
     /// <see cref="SharedMemorySegment"/> this process already opened (it existed) is <see cref="IpcObjectRemovedException"/>.
     /// </summary>
-    private static void ThrowStatFailed(int errno, in IpcCall call, bool existed = true)
+    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true)
     {
         if (errno is not (Errno.EINVAL or Errno.EIDRM))
         {
-            IpcErrors.Throw(errno, call);
+            IpcErrors.Throw(errno, call, detail);
         }
 
         if (existed)

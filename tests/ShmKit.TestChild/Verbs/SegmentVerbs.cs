@@ -188,6 +188,30 @@ internal static class SegmentVerbs
         return 0;
     }
 
+    /// <summary>
+    /// Args: size. Creates a private segment of that size (prints "ID n"), reports "lock" and "unlock" outcomes,
+    /// then removes it. The parent runs it as nobody under a chosen RLIMIT_MEMLOCK.
+    /// </summary>
+    [Verb("shm-lock")]
+    public static int LockSegment(string[] args)
+    {
+        var segment = SharedMemorySegment.CreatePrivate(long.Parse(args[0], CultureInfo.InvariantCulture));
+        try
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ID {segment.Id}"));
+            Console.Out.Flush();
+            Try("lock", segment.Lock);
+            Console.WriteLine("locked: " + (segment.Stat().IsLocked ? "yes" : "no"));
+            Try("unlock", segment.Unlock);
+        }
+        finally
+        {
+            segment.Remove();
+        }
+
+        return 0;
+    }
+
     private static void Try(string name, Action action)
     {
         try

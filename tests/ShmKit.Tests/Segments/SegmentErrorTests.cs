@@ -123,6 +123,44 @@ public class SegmentErrorTests
         Assert.Equal("OK", report["attach"]);
     }
 
+    [EnvironmentFact(Needs.Root | Needs.UtilLinux)]
+    public void Lock_Without_Privilege_Is_Bounded_By_RLIMIT_MEMLOCK_With_Specific_Errors()
+    {
+        using var cleanup = new IpcCleanup();
+
+        (Dictionary<string, string> Report, string Stderr) RunLock(long memlock, long size)
+        {
+            var (code, stdout, stderr) = SegmentTestSupport.RunChildAsNobody(memlock, "shm-lock", size.ToString(CultureInfo.InvariantCulture));
+            var id = System.Text.RegularExpressions.Regex.Match(stdout, @"ID (\d+)");
+            if (id.Success)
+            {
+                cleanup.AddId('m', int.Parse(id.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+
+            Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+            return (SegmentTestSupport.ParseReport(stdout), stderr);
+        }
+
+        // Within the limit: an unprivileged owner may lock.
+        var (ok, _) = RunLock(64 << 10, 4096);
+        Assert.Equal("OK", ok["lock"]);
+        Assert.Equal("yes", ok["locked"]);
+        Assert.Equal("OK", ok["unlock"]);
+
+        // Beyond the limit: ENOMEM, which is a limit, not a lack of memory.
+        var (over, overErr) = RunLock(64 << 10, 1 << 20);
+        Assert.Equal(nameof(IpcLimitExceededException), over["lock"]);
+        Assert.Equal("no", over["locked"]);
+        Assert.Contains("RLIMIT_MEMLOCK", overErr, StringComparison.Ordinal);
+        Assert.Contains("1048576 bytes", overErr, StringComparison.Ordinal);
+
+        // No memlock allowance at all: EPERM.
+        var (none, noneErr) = RunLock(0, 4096);
+        Assert.Equal(nameof(IpcAccessDeniedException), none["lock"]);
+        Assert.Contains("CAP_IPC_LOCK", noneErr, StringComparison.Ordinal);
+        Assert.Contains("shmctl(SHM_LOCK)", noneErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Attach_With_A_Hint_To_A_Removed_Segment_Is_IpcObjectRemovedException_Not_A_Hint_Error()
     {

@@ -98,12 +98,20 @@ internal static class SegmentTestSupport
     }
 
     /// <summary>Runs a ShmKit.TestChild verb as uid/gid 65534 with no supplementary groups.</summary>
-    internal static (int ExitCode, string Stdout, string Stderr) RunChildAsNobody(string verb, params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) RunChildAsNobody(string verb, params string[] args) =>
+        RunChildAsNobody(memlockBytes: null, verb, args);
+
+    /// <summary>As <see cref="RunChildAsNobody(string, string[])"/>, with RLIMIT_MEMLOCK set to <paramref name="memlockBytes"/> (prlimit).</summary>
+    internal static (int ExitCode, string Stdout, string Stderr) RunChildAsNobody(long? memlockBytes, string verb, params string[] args)
     {
         string dir = CopyChildForNobody();
         try
         {
-            return Run("setpriv", [
+            string[] prefix = memlockBytes is long m
+                ? ["prlimit", string.Create(CultureInfo.InvariantCulture, $"--memlock={m}:{m}"), "setpriv"]
+                : ["setpriv"];
+            return Run(prefix[0], [
+                .. prefix[1..],
                 "--reuid=" + Nobody.ToString(CultureInfo.InvariantCulture),
                 "--regid=" + Nobody.ToString(CultureInfo.InvariantCulture),
                 "--clear-groups",
