@@ -106,6 +106,8 @@ public sealed class SharedMemorySegment
     /// <param name="roundAddressHint">SHM_RND: round <paramref name="addressHint"/> down to SHMLBA instead of failing when it is not aligned.</param>
     /// <returns>An attachment that detaches on Dispose (and from a finalizer if forgotten). It never removes the segment.</returns>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read and write access.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
+    /// <exception cref="ArgumentException"><paramref name="addressHint"/> is not aligned (without <paramref name="roundAddressHint"/>) or overlaps a mapping.</exception>
     public SharedMemoryAttachment Attach(nint addressHint = 0, bool roundAddressHint = false) =>
         new(this, AttachCore(addressHint, roundAddressHint, readOnly: false));
 
@@ -117,6 +119,8 @@ public sealed class SharedMemorySegment
     /// <param name="roundAddressHint">SHM_RND: round the hint down to SHMLBA.</param>
     /// <returns>A read-only attachment that detaches on Dispose.</returns>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read access.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
+    /// <exception cref="ArgumentException"><paramref name="addressHint"/> is not aligned (without <paramref name="roundAddressHint"/>) or overlaps a mapping.</exception>
     public ReadOnlySharedMemoryAttachment AttachReadOnly(nint addressHint = 0, bool roundAddressHint = false) =>
         new(this, AttachCore(addressHint, roundAddressHint, readOnly: true));
 
@@ -152,6 +156,7 @@ public sealed class SharedMemorySegment
     /// exist keep working until then, and no new process can find it by key.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has already been removed and its id is no longer in use.</exception>
     public unsafe void Remove()
     {
         if (Shm.shmctl(Id, Ipc.IPC_RMID, null) < 0)

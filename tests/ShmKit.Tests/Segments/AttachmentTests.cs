@@ -143,6 +143,29 @@ public class AttachmentTests
         Assert.Same(segment, ro.Segment);
     }
 
+    [EnvironmentFact(Needs.OvercommitNotStrict)]
+    public void Segments_Beyond_2_GiB_Use_Long_Offsets_And_Refuse_A_Whole_Span()
+    {
+        // NoReserve and untouched: only the two pages written below are ever allocated.
+        const long Size = (3L << 30) + 4096;
+        using var cleanup = new IpcCleanup();
+        var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(Size, options: SharedMemoryCreateOptions.NoReserve));
+        using var a = segment.Attach();
+        Assert.Equal(Size, a.Length);
+
+        a.Write(Size - 8, 0x55AA55AA55AA55AAL);
+        a.Write((long)int.MaxValue + 1, 17);
+        Assert.Equal(0x55AA55AA55AA55AAL, a.Read<long>(Size - 8));
+        Assert.Equal(17, a.GetSpan<int>((long)int.MaxValue + 1, 1)[0]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Read<long>(Size - 7));
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => a.AsSpan());
+        Assert.Contains("2147483647", e.Message, StringComparison.Ordinal);
+        using var ro = segment.AttachReadOnly();
+        Assert.Throws<ArgumentOutOfRangeException>(() => ro.AsSpan());
+        Assert.Equal(17, ro.Read<int>((long)int.MaxValue + 1));
+    }
+
     public static TheoryData<long, long> OutOfBounds => new()
     {
         { 4096, 1 },        // starts at the end

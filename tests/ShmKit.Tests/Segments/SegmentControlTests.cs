@@ -225,8 +225,9 @@ public class SegmentControlTests
         Assert.True(p.Key.IsPrivate);
         Assert.Equal(4096, p.Size);
 
-        // Every segment the kernel lists is in GetAll with the same fields (root sees all; SHM_STAT_ANY ignores
-        // read permission). Segments of other processes may come and go in between, so compare the ids present in both.
+        // Every segment the kernel lists is in GetAll with the same fields (SHM_STAT_ANY ignores read permission,
+        // as /proc does). Other processes may create, remove or change their segments between the two reads, so
+        // theirs are compared on the fields that never change; this test's own segments on every field.
         var proc = SegmentTestSupport.ReadProcSysvipcShm();
         var byId = SharedMemorySegment.GetAll().ToDictionary(s => s.Id);
         Assert.Contains(keyed.Id, proc.Keys);
@@ -234,6 +235,16 @@ public class SegmentControlTests
         foreach (var row in proc.Values.Where(r => byId.ContainsKey(r.Id)))
         {
             var s = byId[row.Id];
+            Assert.Equal(row.Size, s.Size);
+            Assert.Equal(row.CreatorPid, s.CreatorProcessId);
+            Assert.Equal(row.Cuid, s.CreatorUserId);
+            Assert.Equal(row.Cgid, s.CreatorGroupId);
+        }
+
+        foreach (int id in new[] { keyed.Id, priv.Id })
+        {
+            var row = proc[id];
+            var s = byId[id];
             Assert.Equal(row.Key, s.Key.Value);
             Assert.Equal(row.Size, s.Size);
             Assert.Equal(row.Perms & 0x1FF, (int)s.Mode);
