@@ -70,6 +70,11 @@ public sealed class SharedMemorySegment
     /// <param name="mode">Permission bits when created; default 0600.</param>
     /// <param name="options">Huge pages or no swap reservation, when created.</param>
     /// <exception cref="IpcSizeException">The existing segment is smaller than <paramref name="size"/>.</exception>
+    /// <exception cref="IpcAccessDeniedException">
+    /// The segment exists and its mode does not grant this user the access that <paramref name="mode"/> asks for:
+    /// shmget checks the bits passed with IPC_CREAT against an existing segment (use <see cref="Open"/> to open
+    /// without asking for anything).
+    /// </exception>
     public static SharedMemorySegment OpenOrCreate(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
     {
         CheckNotPrivate(key);

@@ -95,13 +95,15 @@ internal static class SegmentVerbs
 
     /// <summary>
     /// Args: key. Run as an unprivileged user: tries each access and prints "name: OK" or "name: ExceptionType"
-    /// for open, attach (read-write), attach-ro, setmode and remove. Exits 0 whatever the outcomes.
+    /// for open-or-create (default mode 0600), open, attach (read-write), attach-ro, setmode and remove. Exits 0
+    /// whatever the outcomes.
     /// </summary>
     [Verb("shm-access")]
     public static int Access(string[] args)
     {
         var key = IpcKey.Parse(args[0], CultureInfo.InvariantCulture);
         SharedMemorySegment? segment = null;
+        Try("open-or-create", () => SharedMemorySegment.OpenOrCreate(key, 4096));
         Try("open", () => segment = SharedMemorySegment.Open(key));
         if (segment is null)
         {

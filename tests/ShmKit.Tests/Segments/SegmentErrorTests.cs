@@ -72,6 +72,7 @@ public class SegmentErrorTests
 
         // Open needs IPC_STAT (to learn the size), which needs read permission.
         Assert.Equal(nameof(IpcAccessDeniedException), report["open"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["open-or-create"]);
         Assert.Contains("permission denied", stderr, StringComparison.Ordinal);
         Assert.Contains(key.ToString(), stderr, StringComparison.Ordinal);
         Assert.Equal(0, segment.Stat().AttachCount);
@@ -89,6 +90,9 @@ public class SegmentErrorTests
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         var report = SegmentTestSupport.ParseReport(stdout);
         Assert.Equal("OK", report["open"]);
+        // shmget checks the mode bits passed with IPC_CREAT (0600 by default) as the access asked for.
+        Assert.Equal(nameof(IpcAccessDeniedException), report["open-or-create"]);
+        Assert.Contains("open-or-create: IpcAccessDeniedException: shmget failed", stderr, StringComparison.Ordinal);
         Assert.Equal(nameof(IpcAccessDeniedException), report["attach"]);      // EACCES: no write permission
         Assert.Equal("OK", report["attach-ro"]);
         Assert.Equal(nameof(IpcAccessDeniedException), report["setmode"]);     // EPERM: not owner or creator
