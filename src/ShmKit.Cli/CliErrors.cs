@@ -75,6 +75,7 @@ internal static class CliErrors
         FormatException e => (e.Message, Usage),
         OverflowException e => (e.Message, Usage),
         OperationCanceledException => ("cancelled.", Failure),
+        TimeoutException e => (e.Message, Failure),
         _ => (string.Create(CultureInfo.InvariantCulture, $"unexpected error ({exception.GetType().Name}): {exception.Message} Please report it (SHMKIT_DEBUG=1 prints the details)."), Failure),
     };
 

@@ -51,6 +51,7 @@ internal static class ShmKitCommandLine
         ShmReadCommand.Create(),
         ShmDumpCommand.Create(),
         // Semaphore sets, message queues, the demo.
+        DemoCommand.Create(),
         // Benchmarks.
     ];
 }
