@@ -91,6 +91,10 @@ internal static class IpcErrors
                 return new IpcLimitExceededException(
                     prefix + (detail ?? DescribeLimit(call.Kind, errno)),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.E2BIG:
+                return new IpcSizeException(
+                    prefix + (detail ?? "the message is larger than the buffer (E2BIG); it stays in the queue. Pass a larger buffer, or ask for truncation."),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EINVAL when detail is not null:
                 return new IpcSizeException(prefix + detail, call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EINVAL:
