@@ -54,4 +54,12 @@ internal static unsafe partial class Msg
 
     [LibraryImport(Libraries.Libc, EntryPoint = "msgctl", SetLastError = true)]
     internal static partial int msgctl(int msqid, int cmd, void* buf);
+
+    /// <summary>
+    /// nanosleep(2), used only by the message queue's timed wait: the kernel has no timed msgsnd/msgrcv, so a
+    /// wait with a timeout or a cancellation token polls with IPC_NOWAIT and sleeps between tries. Thread.Sleep
+    /// cannot sleep less than a millisecond; this can. An interrupted sleep (EINTR) simply ends early.
+    /// </summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "nanosleep", SetLastError = true)]
+    internal static partial int nanosleep(Sem.timespec* duration, Sem.timespec* remaining);
 }

@@ -25,6 +25,14 @@ internal static unsafe partial class ProcessCalls
     [LibraryImport(Libraries.Libc, EntryPoint = "kill", SetLastError = true)]
     internal static partial int kill(int pid, int sig);
 
+    /// <summary>gettid(2): the calling thread's kernel id.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "gettid")]
+    internal static partial int gettid();
+
+    /// <summary>tgkill(2): sends a signal to one thread of a process (used to interrupt a blocked call with EINTR).</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "tgkill", SetLastError = true)]
+    internal static partial int tgkill(int tgid, int tid, int sig);
+
     /// <summary>sched_setaffinity(2) for the calling thread when <paramref name="pid"/> is 0.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "sched_setaffinity", SetLastError = true)]
     internal static partial int sched_setaffinity(int pid, nuint cpusetsize, ulong* mask);

@@ -43,6 +43,12 @@ internal readonly record struct IpcCall(IpcObjectKind Kind, string Operation, Ip
 /// </summary>
 internal static class IpcErrors
 {
+    // The public parameters that semaphore errors are about (the exceptions name them, not this class's parameters).
+    private static readonly string s_indexParameter = "index";
+    private static readonly string s_countParameter = "count";
+    private static readonly string s_valueParameter = "value";
+    private static readonly string s_operationsParameter = "operations";
+
     /// <summary>Throws the exception for <paramref name="errno"/>.</summary>
     [DoesNotReturn]
     internal static void Throw(int errno, in IpcCall call, string? detail = null) => throw Create(errno, call, detail);
@@ -85,6 +91,10 @@ internal static class IpcErrors
                 return new IpcLimitExceededException(
                     prefix + (detail ?? DescribeLimit(call.Kind, errno)),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
+            case Errno.E2BIG:
+                return new IpcSizeException(
+                    prefix + (detail ?? "the message is larger than the buffer (E2BIG); it stays in the queue. Pass a larger buffer, or ask for truncation."),
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EINVAL when detail is not null:
                 return new IpcSizeException(prefix + detail, call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EINVAL:
@@ -106,6 +116,75 @@ internal static class IpcErrors
         Errno.EACCES => new IpcAccessDeniedException(
             $"ftok failed: '{path}' cannot be reached (permission denied on a directory in the path)."),
         _ => new IpcException($"ftok failed for '{path}': {Errno.Describe(errno)}."),
+    };
+
+    /// <summary>
+    /// semop or semtimedop failed with something other than EINTR (retried) or EAGAIN (timeout or IPC_NOWAIT, which
+    /// the caller turns into <see cref="SemaphoreTimeout"/> or false). <paramref name="setStillExists"/> tells a
+    /// set removed before the call (the kernel says EINVAL) from a genuinely invalid argument.
+    /// </summary>
+    internal static unsafe Exception ForSemaphoreOperation(int errno, in IpcCall call, bool setStillExists, int semaphoreCount)
+    {
+        string prefix = $"{call.Operation} failed for the {call.Describe()}: ";
+        switch (errno)
+        {
+            case Errno.EFBIG:
+                return new ArgumentOutOfRangeException(s_indexParameter, string.Create(CultureInfo.InvariantCulture,
+                    $"{prefix}a semaphore index is outside the set (EFBIG). The set has {semaphoreCount} semaphores: valid indexes are 0..{semaphoreCount - 1}."));
+            case Errno.E2BIG:
+            {
+                Sem.seminfo info;
+                string limit = Sem.semctl(0, 0, Ipc.IPC_INFO, (nint)(&info)) >= 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"semopm={info.semopm}")
+                    : "semopm";
+                return new ArgumentException(
+                    $"{prefix}too many operations in one call (E2BIG): at most {limit} per semop. Split the operations, or raise kernel.sem.",
+                    s_operationsParameter);
+            }
+
+            case Errno.ERANGE:
+                return new ArgumentOutOfRangeException(s_countParameter, string.Create(CultureInfo.InvariantCulture,
+                    $"{prefix}the result is out of range (ERANGE): a semaphore would exceed SEMVMX={Sem.SEMVMX}, or this process's SEM_UNDO adjustment for it would leave -{Sem.SEMVMX + 1}..{Sem.SEMVMX} (semaem). Release less, or pass undo: false for counting semaphores that one process releases and another acquires."));
+            case Errno.EIDRM:
+            case Errno.EINVAL when !setStillExists:
+                return Create(Errno.EIDRM, call,
+                    "the set was removed (IPC_RMID) before or while this process waited on it. Create or open it again.");
+            case Errno.EINVAL:
+                return new IpcException(
+                    prefix + "invalid argument (EINVAL): the number of operations is not positive or an operation is malformed.",
+                    call.Kind, call.Operation, call.Key, call.Id, errno);
+            default:
+                return Create(errno, call);
+        }
+    }
+
+    /// <summary>A semaphore operation did not complete within its timeout (semtimedop's EAGAIN).</summary>
+    internal static TimeoutException SemaphoreTimeout(in IpcCall call, string what, TimeSpan timeout) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"{call.Operation} ({what}) on the {call.Describe()} timed out after {timeout.TotalMilliseconds:0.###} ms. Whoever should release it has not: check that process is alive (`shmkit sem info` shows the last pid), or wait longer."));
+
+    /// <summary>
+    /// semctl on a set failed. A stale id is EINVAL or EIDRM, reported as removed; ERANGE on SETVAL/SETALL is a
+    /// value outside 0..SEMVMX.
+    /// </summary>
+    internal static Exception ForSemaphoreControl(int errno, in IpcCall call) => errno switch
+    {
+        Errno.EINVAL or Errno.EIDRM => Create(Errno.EIDRM, call,
+            "no semaphore set has this id any more: it was removed (IPC_RMID). `shmkit sem list` shows what exists."),
+        Errno.ERANGE => new ArgumentOutOfRangeException(s_valueParameter, string.Create(CultureInfo.InvariantCulture,
+            $"{call.Operation} failed for the {call.Describe()}: a value is outside 0..{Sem.SEMVMX} (SEMVMX) (ERANGE).")),
+        _ => Create(errno, call),
+    };
+
+    /// <summary>kill(2) failed while sending a notification signal.</summary>
+    internal static Exception ForSignal(int errno, int processId, int signal) => errno switch
+    {
+        Errno.ESRCH => new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"kill({processId}, {signal}) failed: no process has id {processId} (ESRCH). It has exited, or the id is wrong."), nameof(processId)),
+        Errno.EPERM => new IpcAccessDeniedException(string.Create(CultureInfo.InvariantCulture,
+            $"kill({processId}, {signal}) failed: permission denied (EPERM). Only processes of the same user (or root) may signal process {processId}.")),
+        _ => new IpcException(string.Create(CultureInfo.InvariantCulture,
+            $"kill({processId}, {signal}) failed: {Errno.Describe(errno)}.")),
     };
 
     private static unsafe string DescribeLimit(IpcObjectKind kind, int errno)

@@ -1,0 +1,42 @@
+namespace ShmKit;
+
+/// <summary>
+/// A semaphore set with the key exists, but its creator never finished initializing it: no semop has happened on it
+/// (sem_otime is still 0) within the initialization timeout. Usually the creator crashed between semget and its first
+/// operation, or the set was made by a tool that does not initialize values. Remove it (<c>shmkit sem rm</c>) and
+/// create it again.
+/// </summary>
+public sealed class SemaphoreSetNotInitializedException : TimeoutException
+{
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">What failed and what to do.</param>
+    public SemaphoreSetNotInitializedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    /// <param name="message">What failed and what to do.</param>
+    /// <param name="innerException">The cause.</param>
+    public SemaphoreSetNotInitializedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates an exception for a set that was not initialized in time.</summary>
+    /// <param name="message">What failed and what to do.</param>
+    /// <param name="key">The set's key.</param>
+    /// <param name="id">The set's id.</param>
+    public SemaphoreSetNotInitializedException(string message, IpcKey key, int id)
+        : base(message)
+    {
+        Key = key;
+        Id = id;
+    }
+
+    /// <summary>The key of the set, when known.</summary>
+    public IpcKey? Key { get; }
+
+    /// <summary>The id of the set, when known.</summary>
+    public int? Id { get; }
+}
