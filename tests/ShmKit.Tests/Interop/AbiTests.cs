@@ -9,8 +9,9 @@ namespace ShmKit.Tests.Interop;
 
 /// <summary>
 /// The Interop layer's structs and constants against the C headers of this machine: a C program generated from the
-/// declarations themselves (every blittable struct and every C-named constant in ShmKit.Interop) prints sizeof,
-/// offsetof and the macro values, and the test compares them with Marshal.SizeOf / Marshal.OffsetOf.
+/// declarations themselves (every struct named in C style and every C-named constant in ShmKit.Interop) prints
+/// sizeof, offsetof and the macro values (from glibc's headers, or the kernel's uapi headers for the few glibc does
+/// not export), and the test compares them with Marshal.SizeOf / Marshal.OffsetOf and the C# constants.
 /// </summary>
 public partial class AbiTests
 {
@@ -80,13 +81,50 @@ public partial class AbiTests
             }
         }
 
-        foreach (var (name, _) in Constants())
-        {
-            c.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"C {name} %lld\\n\", (long long)({name}));");
-        }
-
+        AppendConstants(c, Constants().Select(k => k.Name));
         c.AppendLine("  return 0;").AppendLine("}");
         return c.ToString();
+    }
+
+    /// <summary>
+    /// Constants that glibc does not export (SEMVMX, for example, is only in the kernel's uapi headers) are
+    /// looked up there instead: a second program that includes only linux/*.h.
+    /// </summary>
+    private static string GenerateKernelHeaderProgram(IEnumerable<string> names)
+    {
+        var c = new StringBuilder();
+        foreach (string h in new[] { "stdio.h", "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h" })
+        {
+            c.Append("#include <").Append(h).AppendLine(">");
+        }
+
+        c.AppendLine("int main(void) {");
+        AppendConstants(c, names);
+        c.AppendLine("  return 0;").AppendLine("}");
+        return c.ToString();
+    }
+
+    /// <summary>Prints "C NAME value" for a macro the headers define and "N NAME" for one they do not.</summary>
+    private static void AppendConstants(StringBuilder c, IEnumerable<string> names)
+    {
+        foreach (string name in names)
+        {
+            c.AppendLine(CultureInfo.InvariantCulture, $"#ifdef {name}");
+            c.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"C {name} %lld\\n\", (long long)({name}));");
+            c.AppendLine("#else");
+            c.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"N {name}\\n\");");
+            c.AppendLine("#endif");
+        }
+    }
+
+    private static Dictionary<string, long[]> RunAndParse(string source, string name)
+    {
+        using var program = NativeProgram.Compile(source, name);
+        var (code, stdout, stderr) = program.Run();
+        Assert.True(code == 0, stderr);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' '))
+            .ToDictionary(p => p[0] + " " + p[1], p => p[2..].Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray(), StringComparer.Ordinal);
     }
 
     [Fact]
@@ -101,13 +139,15 @@ public partial class AbiTests
     [EnvironmentFact(Needs.X64 | Needs.Gcc)]
     public void Structs_And_Constants_Match_The_C_Headers()
     {
-        using var program = NativeProgram.Compile(GenerateProgram(), "abi");
-        var (code, stdout, stderr) = program.Run();
-        Assert.True(code == 0, stderr);
-
-        var c = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split(' '))
-            .ToDictionary(p => p[0] + " " + p[1], p => p[2..].Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray(), StringComparer.Ordinal);
+        var c = RunAndParse(GenerateProgram(), "abi");
+        string[] notInLibc = c.Keys.Where(k => k.StartsWith("N ", StringComparison.Ordinal)).Select(k => k[2..]).ToArray();
+        if (notInLibc.Length > 0)
+        {
+            foreach (var (key, value) in RunAndParse(GenerateKernelHeaderProgram(notInLibc), "abi_uapi"))
+            {
+                c[key] = value;
+            }
+        }
 
         var mismatches = new List<string>();
         int compared = 0;
@@ -136,7 +176,13 @@ public partial class AbiTests
         foreach (var (name, value) in Constants())
         {
             compared++;
-            long native = c[$"C {name}"][0];
+            if (!c.TryGetValue($"C {name}", out long[]? found))
+            {
+                mismatches.Add($"{name}: neither the glibc nor the kernel uapi headers define it (Interop constants must be C names)");
+                continue;
+            }
+
+            long native = found[0];
             if (native != value)
             {
                 mismatches.Add($"{name}: C {native} (0x{native:x}), C# {value} (0x{value:x})");
