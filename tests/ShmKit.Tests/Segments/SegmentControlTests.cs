@@ -132,13 +132,15 @@ public class SegmentControlTests
         Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() => segment.SetMode(UnixFileMode.SetGroup | UnixFileMode.UserRead)).ParamName);
         Assert.Equal(UnixFileMode.UserRead, segment.Stat().Mode);
 
-        // Locked or marked segments keep their status bits apart from the mode.
-        using var a = segment.Attach(); // root: read-only mode does not stop root
-        segment.Remove();
+        // A segment marked for removal keeps that status bit apart from the mode it is given.
         segment.SetMode(SharedMemorySegment.DefaultMode);
+        using var a = segment.Attach();
+        segment.Remove();
+        segment.SetMode((UnixFileMode)0x1A0); // 0640
         var marked = segment.Stat();
-        Assert.Equal(SharedMemorySegment.DefaultMode, marked.Mode);
+        Assert.Equal((UnixFileMode)0x1A0, marked.Mode);
         Assert.True(marked.IsMarkedForRemoval);
+        Assert.Equal(0x200 | 0x1A0, SegmentTestSupport.ReadProcSysvipcShm()[segment.Id].Perms);
     }
 
     [EnvironmentFact(Needs.Root)]
