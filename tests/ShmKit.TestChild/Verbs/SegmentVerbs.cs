@@ -17,7 +17,9 @@ internal static class SegmentVerbs
     /// <summary>
     /// Args: key recordSize records recordToEdit. Opens the segment by key, checks that every record holds the
     /// parent's pattern (prints "SAW OK" or the first mismatch), then overwrites one record in the middle and
-    /// prints "EDITED". The parent waits for the exit before reading, so process exit orders the writes.
+    /// prints "EDITED". Shared fields: the parent wrote the table before starting this process and reads it only
+    /// after this process exited, so process start and exit order every access and neither side sees a record
+    /// mid-update.
     /// </summary>
     [Verb("shm-edit-record")]
     public static int EditRecord(string[] args)

@@ -9,7 +9,12 @@ namespace ShmKit.Tests.Interop;
 /// <summary>Segments shared with C programs (shmget/shmat in C, ShmKit in C#) and with util-linux ipcmk.</summary>
 public partial class NativeInteropTests
 {
-    /// <summary>The C side declares the same record; both are 32 bytes: id at 0, value at 8, name at 16.</summary>
+    /// <summary>
+    /// The C side declares the same record; both are 32 bytes: id at 0, value at 8, name at 16. Shared fields: in
+    /// each test exactly one side writes every record (the C writer, or ShmKit) and the other reads them only after
+    /// the writer has finished (the C program has exited, or ShmKit wrote before starting the C reader): process
+    /// exit and start order the accesses, and no reader ever sees a record mid-update.
+    /// </summary>
     private const string CRecord = """
         #include <stdio.h>
         #include <stdlib.h>

@@ -437,7 +437,8 @@ public class AttachmentTests
             a.Write<byte>(0, 42);
         }
 
-        // /proc/self/maps of the child shows the attach as readable, shared, not writable.
+        // Shared byte 0: written by this process before the child starts, only read by the child (process start
+        // orders it). /proc/self/maps of the child shows the attach as readable, shared, not writable.
         var (code, stdout, stderr) = ChildProcess.RunChild("shm-readonly-maps", key.ToString());
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.Contains("PERMS r--s", stdout, StringComparison.Ordinal);

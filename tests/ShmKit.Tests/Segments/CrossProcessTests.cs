@@ -37,7 +37,8 @@ public class CrossProcessTests
 
         // Who writes: the parent above, then only the child (one record). Who reads: the child (all), then the
         // parent. Ordering: the child starts after the parent's writes and the parent reads after the child exited;
-        // process start and exit are full barriers, so no Volatile is needed here.
+        // process start and exit are full barriers, so no Volatile is needed here. Mid-update: nobody reads while
+        // the other side writes, so no reader can see a half-written record.
         var (code, stdout, stderr) = ChildProcess.RunChild("shm-edit-record",
             key.ToString(),
             RecordSize.ToString(CultureInfo.InvariantCulture),
