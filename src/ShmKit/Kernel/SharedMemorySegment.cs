@@ -460,10 +460,11 @@ public sealed class SharedMemorySegment
     }
 
     /// <summary>
-    /// Turns a failed shmctl into an exception (<paramref name="detail"/> explains errnos other than EINVAL/EIDRM). shmctl reports an id that is not (or no longer) in use as EINVAL
-    /// (EIDRM in a race with IPC_RMID). The rule: a lookup by id (<paramref name="existed"/> false: OpenById,
-    /// Remove(int)) that finds nothing is <see cref="IpcObjectNotFoundException"/>; an operation on a
-    /// <see cref="SharedMemorySegment"/> this process already opened (it existed) is <see cref="IpcObjectRemovedException"/>.
+    /// Turns a failed shmctl into an exception; <paramref name="detail"/> explains errnos other than EINVAL and EIDRM.
+    /// shmctl reports an id that is not (or no longer) in use as EINVAL (EIDRM in a race with IPC_RMID). The rule:
+    /// a lookup by id (<paramref name="existed"/> false: OpenById, Remove(int)) that finds nothing is
+    /// <see cref="IpcObjectNotFoundException"/>; an operation on a <see cref="SharedMemorySegment"/> this process
+    /// already opened (so it existed) is <see cref="IpcObjectRemovedException"/>, as for SemaphoreSet.
     /// </summary>
     private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true)
     {
