@@ -466,22 +466,8 @@ public sealed class SharedMemorySegment
     /// <see cref="IpcObjectNotFoundException"/>; an operation on a <see cref="SharedMemorySegment"/> this process
     /// already opened (so it existed) is <see cref="IpcObjectRemovedException"/>, as for SemaphoreSet.
     /// </summary>
-    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true)
-    {
-        if (errno is not (Errno.EINVAL or Errno.EIDRM))
-        {
-            IpcErrors.Throw(errno, call, detail);
-        }
-
-        if (existed)
-        {
-            IpcErrors.Throw(Errno.EIDRM, call,
-                "the segment has been removed (IPC_RMID) and its id is no longer in use. Open or create it again; `shmkit list` shows what exists.");
-        }
-
-        IpcErrors.Throw(Errno.ENOENT, call,
-            "no segment has this id: it was never created or has been removed. `shmkit list` shows what exists.");
-    }
+    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true) =>
+        throw IpcErrors.ForControl(errno, call, existed, detail);
 
     private static void CheckCreateSize(long size)
     {

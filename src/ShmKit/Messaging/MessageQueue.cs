@@ -124,7 +124,7 @@ public sealed class MessageQueue
         Msg.msqid_ds ds;
         if (Msg.msgctl(id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_STAT)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_STAT)", Id: id), existed: false);
         }
 
         return new MessageQueue(id, new IpcKey(ds.msg_perm.__key));
@@ -317,7 +317,7 @@ public sealed class MessageQueue
 
     /// <summary>Reads everything the kernel keeps about the queue (IPC_STAT). Needs read permission.</summary>
     /// <returns>A snapshot of <c>struct msqid_ds</c>.</returns>
-    /// <exception cref="IpcObjectNotFoundException">The queue no longer exists.</exception>
+    /// <exception cref="IpcObjectRemovedException">The queue has been removed.</exception>
     public unsafe MessageQueueInfo Stat()
     {
         Msg.msqid_ds ds;
@@ -370,7 +370,7 @@ public sealed class MessageQueue
     /// with an <see cref="IpcObjectRemovedException"/>.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
-    /// <exception cref="IpcObjectNotFoundException">It was removed already.</exception>
+    /// <exception cref="IpcObjectRemovedException">It was removed already.</exception>
     public unsafe void Remove()
     {
         if (Msg.msgctl(Id, Ipc.IPC_RMID, null) < 0)
@@ -385,7 +385,7 @@ public sealed class MessageQueue
     {
         if (Msg.msgctl(id, Ipc.IPC_RMID, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_RMID)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_RMID)", Id: id), existed: false);
         }
     }
 
@@ -660,10 +660,8 @@ public sealed class MessageQueue
         return new MessageQueue(id, key);
     }
 
-    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null) =>
-        // msgctl on an id that is not (or no longer) in use reports EINVAL (or EIDRM): that is "not found" to a caller.
-        IpcErrors.Throw(errno == Errno.EINVAL ? Errno.ENOENT : errno, call,
-            detail ?? (errno is Errno.EINVAL or Errno.EIDRM ? "no queue has this id: it was never created or has been removed. `shmkit msg list` shows what exists." : null));
+    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true) =>
+        throw IpcErrors.ForControl(errno, call, existed, detail);
 
     private static void CheckType(long type)
     {
