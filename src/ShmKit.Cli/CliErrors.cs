@@ -74,8 +74,8 @@ internal static class CliErrors
         ArgumentException e => (WithoutParameterName(e), Usage),
         FormatException e => (e.Message, Usage),
         OverflowException e => (e.Message, Usage),
-        TimeoutException e => (e.Message, Failure), // A wait that ran out (--timeout), or --nowait that would have had to wait.
         OperationCanceledException => ("cancelled.", Failure),
+        TimeoutException e => (e.Message, Failure),
         _ => (string.Create(CultureInfo.InvariantCulture, $"unexpected error ({exception.GetType().Name}): {exception.Message} Please report it (SHMKIT_DEBUG=1 prints the details)."), Failure),
     };
 

@@ -53,6 +53,7 @@ internal static class ShmKitCommandLine
         // Semaphore sets, message queues, the demo.
         SemCommand.Create(),
         MsgCommand.Create(),
+        DemoCommand.Create(),
         // Benchmarks.
     ];
 }

@@ -20,9 +20,9 @@ internal static class MsgInfoCommand
                 return CliErrors.Success;
             }
 
-            var table = IpcObjectIdentity.CreateFieldTable();
-            void Row(string field, string value) => IpcObjectIdentity.AddField(table, field, value);
-            IpcObjectIdentity.Of(info).AddFields(table);
+            var table = IpcObjectView.CreateFieldTable();
+            void Row(string field, string value) => IpcObjectView.AddField(table, field, value);
+            IpcObjectView.AddFields(table, info);
             Row("messages (qnum)", info.MessageCount.ToString(CultureInfo.InvariantCulture));
             Row("used bytes (cbytes)", CliConsole.FormatBytes((ulong)info.CurrentBytes));
             Row("capacity (qbytes)", CliConsole.FormatBytes((ulong)info.MaxBytes));

@@ -18,12 +18,13 @@ internal static class MsgQueues
     /// <summary>The queues as a table like <c>ipcs -q</c>: key, msqid, owner, perms, used-bytes, messages.</summary>
     internal static Table CreateTable(IEnumerable<MessageQueueInfo> queues)
     {
-        var table = IpcObjectIdentity.CreateListTable("msqid");
+        var table = IpcObjectView.CreateListTable("msqid");
         table.AddColumn(new TableColumn("used-bytes").RightAligned());
         table.AddColumn(new TableColumn("messages").RightAligned());
         foreach (var info in queues)
         {
-            table.AddRow(IpcObjectIdentity.Of(info).ListCells(
+            table.AddRow(IpcObjectView.ListCells(
+                info,
                 info.CurrentBytes.ToString(CultureInfo.InvariantCulture),
                 info.MessageCount.ToString(CultureInfo.InvariantCulture)));
         }
@@ -50,7 +51,7 @@ internal static class MsgQueues
     internal static void WriteJson(Utf8JsonWriter writer, MessageQueueInfo info)
     {
         writer.WriteStartObject();
-        IpcObjectIdentity.Of(info).WriteJsonProperties(writer);
+        IpcObjectView.WriteJsonProperties(writer, info);
         writer.WriteNumber("usedBytes", info.CurrentBytes);
         writer.WriteNumber("messages", info.MessageCount);
         writer.WriteNumber("maxBytes", info.MaxBytes);

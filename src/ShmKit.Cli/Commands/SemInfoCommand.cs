@@ -26,11 +26,11 @@ internal static class SemInfoCommand
                 return CliErrors.Success;
             }
 
-            var table = IpcObjectIdentity.CreateFieldTable();
-            IpcObjectIdentity.Of(info).AddFields(table);
-            IpcObjectIdentity.AddField(table, "semaphores (nsems)", info.Count.ToString(CultureInfo.InvariantCulture));
-            IpcObjectIdentity.AddField(table, "last semop", CliConsole.FormatTime(info.LastOperationTime));
-            IpcObjectIdentity.AddField(table, "last change", CliConsole.FormatTime(info.LastChangeTime));
+            var table = IpcObjectView.CreateFieldTable();
+            IpcObjectView.AddFields(table, info);
+            IpcObjectView.AddField(table, "semaphores (nsems)", info.Count.ToString(CultureInfo.InvariantCulture));
+            IpcObjectView.AddField(table, "last semop", CliConsole.FormatTime(info.LastOperationTime));
+            IpcObjectView.AddField(table, "last change", CliConsole.FormatTime(info.LastChangeTime));
             CliConsole.Out.Write(table);
 
             var values = new Table().Border(CliConsole.Border(TableBorder.Rounded));

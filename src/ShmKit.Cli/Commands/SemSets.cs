@@ -22,11 +22,11 @@ internal static class SemSets
     /// <summary>The sets as a table like <c>ipcs -s</c>: key, semid, owner, perms, nsems.</summary>
     internal static Table CreateTable(IEnumerable<SemaphoreSetInfo> sets)
     {
-        var table = IpcObjectIdentity.CreateListTable("semid");
+        var table = IpcObjectView.CreateListTable("semid");
         table.AddColumn(new TableColumn("nsems").RightAligned());
         foreach (var info in sets)
         {
-            table.AddRow(IpcObjectIdentity.Of(info).ListCells(info.Count.ToString(CultureInfo.InvariantCulture)));
+            table.AddRow(IpcObjectView.ListCells(info, info.Count.ToString(CultureInfo.InvariantCulture)));
         }
 
         return table;
@@ -51,7 +51,7 @@ internal static class SemSets
     internal static void WriteJson(Utf8JsonWriter writer, SemaphoreSetInfo info, IReadOnlyList<SemaphoreState>? semaphores)
     {
         writer.WriteStartObject();
-        IpcObjectIdentity.Of(info).WriteJsonProperties(writer);
+        IpcObjectView.WriteJsonProperties(writer, info);
         writer.WriteNumber("count", info.Count);
         CliConsole.WriteTime(writer, "lastOperationTime", info.LastOperationTime);
         CliConsole.WriteTime(writer, "lastChangeTime", info.LastChangeTime);

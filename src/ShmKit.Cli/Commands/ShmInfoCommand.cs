@@ -21,9 +21,9 @@ internal static class ShmInfoCommand
                 return CliErrors.Success;
             }
 
-            var table = IpcObjectIdentity.CreateFieldTable();
-            void Row(string field, string value) => IpcObjectIdentity.AddField(table, field, value);
-            IpcObjectIdentity.Of(info).AddFields(table);
+            var table = IpcObjectView.CreateFieldTable();
+            void Row(string field, string value) => IpcObjectView.AddField(table, field, value);
+            IpcObjectView.AddFields(table, info);
             Row("size", CliConsole.FormatBytes((ulong)info.Size));
             Row("creator pid", info.CreatorProcessId.ToString(CultureInfo.InvariantCulture));
             Row("last attach/detach pid", info.LastOperationProcessId.ToString(CultureInfo.InvariantCulture));

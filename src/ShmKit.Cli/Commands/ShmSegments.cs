@@ -33,13 +33,14 @@ internal static class ShmSegments
     /// <summary>The segments as a table like <c>ipcs -m</c>: key, shmid, owner, perms, bytes, nattch, status.</summary>
     internal static Table CreateTable(IEnumerable<SharedMemorySegmentInfo> segments)
     {
-        var table = IpcObjectIdentity.CreateListTable("shmid");
+        var table = IpcObjectView.CreateListTable("shmid");
         table.AddColumn(new TableColumn("bytes").RightAligned());
         table.AddColumn(new TableColumn("nattch").RightAligned());
         table.AddColumn(new TableColumn("status"));
         foreach (var info in segments)
         {
-            table.AddRow(IpcObjectIdentity.Of(info).ListCells(
+            table.AddRow(IpcObjectView.ListCells(
+                info,
                 info.Size.ToString(CultureInfo.InvariantCulture),
                 info.AttachCount.ToString(CultureInfo.InvariantCulture),
                 Status(info)));
@@ -67,7 +68,7 @@ internal static class ShmSegments
     internal static void WriteJson(Utf8JsonWriter writer, SharedMemorySegmentInfo info)
     {
         writer.WriteStartObject();
-        IpcObjectIdentity.Of(info).WriteJsonProperties(writer);
+        IpcObjectView.WriteJsonProperties(writer, info);
         writer.WriteNumber("size", info.Size);
         writer.WriteNumber("attachCount", info.AttachCount);
         writer.WriteNumber("creatorPid", info.CreatorProcessId);

@@ -119,6 +119,25 @@ internal static class IpcErrors
         }
     }
 
+    /// <summary>
+    /// A *ctl call on an id failed. The kernel reports an id that is not (or no longer) in use as EINVAL or EIDRM.
+    /// To a caller that looked the id up just now (<paramref name="existed"/> false: OpenById, static Remove) that is
+    /// <see cref="IpcObjectNotFoundException"/>; to one that held an object since removed (Stat, Remove, SetMode on
+    /// an instance) it is <see cref="IpcObjectRemovedException"/>. The same rule holds for all three kinds.
+    /// </summary>
+    internal static Exception ForControl(int errno, in IpcCall call, bool existed, string? detail = null)
+    {
+        if (errno is not (Errno.EINVAL or Errno.EIDRM))
+        {
+            return Create(errno, call, detail);
+        }
+
+        string list = call.CliCommand("list");
+        return existed
+            ? Create(Errno.EIDRM, call, $"it has been removed (IPC_RMID) and its id is no longer in use. Open or create it again; `{list}` shows what exists.")
+            : Create(Errno.ENOENT, call, $"nothing has this id: it was never created or has been removed. `{list}` shows what exists.");
+    }
+
     /// <summary>ftok failed: the path is missing or unreadable.</summary>
     internal static Exception ForFtok(int errno, string path) => errno switch
     {
@@ -180,8 +199,7 @@ internal static class IpcErrors
     /// </summary>
     internal static Exception ForSemaphoreControl(int errno, in IpcCall call) => errno switch
     {
-        Errno.EINVAL or Errno.EIDRM => Create(Errno.EIDRM, call,
-            "no semaphore set has this id any more: it was removed (IPC_RMID). `shmkit sem list` shows what exists."),
+        Errno.EINVAL or Errno.EIDRM => ForControl(errno, call, existed: true),
         Errno.ERANGE => new ArgumentOutOfRangeException(s_valueParameter, string.Create(CultureInfo.InvariantCulture,
             $"{call.Operation} failed for the {call.Describe()}: a value is outside 0..{Sem.SEMVMX} (SEMVMX) (ERANGE).")),
         _ => Create(errno, call),
