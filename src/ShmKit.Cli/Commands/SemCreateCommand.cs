@@ -43,7 +43,7 @@ internal static class SemCreateCommand
 
         command.SetAction(parseResult =>
         {
-            short[] initial = parseResult.GetValue(values) is { Length: > 0 } v ? v : new short[parseResult.GetValue(count)!.Value];
+            short[] initial = parseResult.GetValue(values) is { Length: > 0 } v ? v : Zeros(parseResult.GetValue(count)!.Value);
             var permissions = parseResult.GetValue(mode);
             var (set, created) = keyOptions.CreateOrOpen(
                 parseResult,
@@ -73,6 +73,22 @@ internal static class SemCreateCommand
             return CliErrors.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> zeros; a count above semmsl is refused here, before allocating for it (the kernel
+    /// would refuse it anyway).
+    /// </summary>
+    private static short[] Zeros(int count)
+    {
+        int semmsl = SemaphoreSet.GetLimits().MaxSemaphoresPerSet;
+        if (count > semmsl)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"--count {count} is more than one semaphore set may hold (semmsl={semmsl}). Ask for fewer, or raise kernel.sem."));
+        }
+
+        return new short[count];
     }
 
     /// <summary>

@@ -240,6 +240,7 @@ public class SemCliTests
     [InlineData("sem", "create", "--values", "1,x")]
     [InlineData("sem", "create", "--values", "40000")]
     [InlineData("sem", "create", "--count", "x")]
+    [InlineData("sem", "create", "--count", "2000000000")]
     [InlineData("sem", "create", "--count", "x", "--values", "1,x")]
     [InlineData("sem", "create", "--count", "1", "--key", "0x1", "--private")]
     [InlineData("sem", "op", "--id", "0")]
