@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ShmKit.Cli.Commands;
 
 namespace ShmKit.Cli;
 
@@ -13,15 +14,48 @@ internal static class ShmKitCommandLine
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).Invoke();
+        // Errors are reported by CliErrors, one line each, never with a stack trace: parse errors exit 2 (usage),
+        // exceptions from a command's action exit with the code CliErrors assigns (1 operational, 2 usage).
+        if (args.Length == 0)
+        {
+            // A bare `shmkit` is a usage error, but the help says more than one line could.
+            root.Parse(["--help"]).Invoke();
+            return CliErrors.Usage;
+        }
+
+        try
+        {
+            var parseResult = root.Parse(args);
+            if (parseResult.Errors.Count > 0)
+            {
+                return CliErrors.ReportParseErrors(parseResult);
+            }
+
+            return parseResult.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return CliErrors.Report(e);
+        }
     }
 
     private static IEnumerable<Command> Commands() =>
     [
         // Shared memory segments (ipcs -m / ipcmk -M / ipcrm -m and random access).
+        ShmListCommand.Create(),
+        ShmCreateCommand.Create(),
+        ShmInfoCommand.Create(),
+        ShmRemoveCommand.Create(),
+        ShmLimitsCommand.Create(),
+        ShmWriteCommand.Create(),
+        ShmReadCommand.Create(),
+        ShmDumpCommand.Create(),
         // Semaphore sets, message queues, the demo.
+        SemCommand.Create(),
+        MsgCommand.Create(),
+        DemoCommand.Create(),
         // Benchmarks.
-        ShmKit.Cli.Commands.BenchCommand.Create(),
-        ShmKit.Cli.Commands.BenchPeerCommand.Create(),
+        BenchCommand.Create(),
+        BenchPeerCommand.Create(),
     ];
 }

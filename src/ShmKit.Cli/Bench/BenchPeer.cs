@@ -10,6 +10,8 @@ namespace ShmKit.Cli.Bench;
 /// </summary>
 internal static class BenchPeer
 {
+    private static int s_orphansRemoved;
+
     /// <summary>Runs the peer. Arguments: <c>parent=PID cpu=N dir=TEMPDIR NAME=SETUP...</c>.</summary>
     internal static int Run(IReadOnlyList<string> args)
     {
@@ -97,6 +99,13 @@ internal static class BenchPeer
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    if (!ParentAlive(parent))
+                    {
+                        // The round failed because the host died mid-round (a broken pipe or socket): clean up for it.
+                        RemoveOrphans(transports, directory);
+                        return 3;
+                    }
+
                     Console.Out.WriteLine("fail " + ex.GetType().Name + ": " + ex.Message.ReplaceLineEndings(" "));
                     return 1;
                 }
@@ -106,6 +115,11 @@ internal static class BenchPeer
         }
         finally
         {
+            if (!ParentAlive(parent))
+            {
+                RemoveOrphans(transports, directory); // any other way out after the host died (idempotent)
+            }
+
             foreach (var transport in transports.Values)
             {
                 transport.Dispose();
@@ -113,9 +127,17 @@ internal static class BenchPeer
         }
     }
 
+    private static bool ParentAlive(int parent) =>
+        parent <= 0 || IsAlive("/proc/" + parent.ToString(CultureInfo.InvariantCulture) + "/stat");
+
     /// <summary>The host died without cleaning up (SIGKILL): remove what outlives both processes, then exit.</summary>
     private static void RemoveOrphans(Dictionary<string, BenchTransport> transports, string? directory)
     {
+        if (Interlocked.Exchange(ref s_orphansRemoved, 1) != 0)
+        {
+            return; // the watchdog and the main thread may both get here
+        }
+
         BenchTransport[] all;
         lock (transports)
         {

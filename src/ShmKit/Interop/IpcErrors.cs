@@ -35,6 +35,17 @@ internal readonly record struct IpcCall(IpcObjectKind Kind, string Operation, Ip
 
         return Key is { IsPrivate: true } ? $"private {what}" : what;
     }
+
+    /// <summary>
+    /// The shmkit command that does <paramref name="verb"/> for this kind of object, for hints in messages:
+    /// <c>shmkit rm</c> for segments, <c>shmkit sem rm</c> for semaphore sets, <c>shmkit msg rm</c> for queues.
+    /// </summary>
+    internal string CliCommand(string verb) => Kind switch
+    {
+        IpcObjectKind.SharedMemory => "shmkit " + verb,
+        IpcObjectKind.SemaphoreSet => "shmkit sem " + verb,
+        _ => "shmkit msg " + verb,
+    };
 }
 
 /// <summary>
@@ -73,14 +84,14 @@ internal static class IpcErrors
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EEXIST:
                 return new IpcObjectExistsException(
-                    prefix + (detail ?? "it already exists and exclusive creation was asked for. Open it instead, pick another key, or remove the old one (`shmkit rm`)."),
+                    prefix + (detail ?? $"it already exists and exclusive creation was asked for. Open it instead, pick another key, or remove the old one (`{call.CliCommand("rm")}`)."),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EACCES:
             case Errno.EPERM:
                 return new IpcAccessDeniedException(
                     prefix + (detail ?? (errno == Errno.EPERM
                         ? "permission denied: only its owner, its creator or a privileged process may change or remove it."
-                        : "permission denied: its mode does not grant this user the access asked. Check `shmkit info` for the owner and mode.")),
+                        : $"permission denied: its mode does not grant this user the access asked. Check `{call.CliCommand("info")}` for the owner and mode.")),
                     call.Kind, call.Operation, call.Key, call.Id, errno);
             case Errno.EIDRM:
                 return new IpcObjectRemovedException(
@@ -106,6 +117,25 @@ internal static class IpcErrors
                     prefix + Errno.Describe(errno) + ".",
                     call.Kind, call.Operation, call.Key, call.Id, errno);
         }
+    }
+
+    /// <summary>
+    /// A *ctl call on an id failed. The kernel reports an id that is not (or no longer) in use as EINVAL or EIDRM.
+    /// To a caller that looked the id up just now (<paramref name="existed"/> false: OpenById, static Remove) that is
+    /// <see cref="IpcObjectNotFoundException"/>; to one that held an object since removed (Stat, Remove, SetMode on
+    /// an instance) it is <see cref="IpcObjectRemovedException"/>. The same rule holds for all three kinds.
+    /// </summary>
+    internal static Exception ForControl(int errno, in IpcCall call, bool existed, string? detail = null)
+    {
+        if (errno is not (Errno.EINVAL or Errno.EIDRM))
+        {
+            return Create(errno, call, detail);
+        }
+
+        string list = call.CliCommand("list");
+        return existed
+            ? Create(Errno.EIDRM, call, $"it has been removed (IPC_RMID) and its id is no longer in use. Open or create it again; `{list}` shows what exists.")
+            : Create(Errno.ENOENT, call, $"nothing has this id: it was never created or has been removed. `{list}` shows what exists.");
     }
 
     /// <summary>ftok failed: the path is missing or unreadable.</summary>
@@ -169,8 +199,7 @@ internal static class IpcErrors
     /// </summary>
     internal static Exception ForSemaphoreControl(int errno, in IpcCall call) => errno switch
     {
-        Errno.EINVAL or Errno.EIDRM => Create(Errno.EIDRM, call,
-            "no semaphore set has this id any more: it was removed (IPC_RMID). `shmkit sem list` shows what exists."),
+        Errno.EINVAL or Errno.EIDRM => ForControl(errno, call, existed: true),
         Errno.ERANGE => new ArgumentOutOfRangeException(s_valueParameter, string.Create(CultureInfo.InvariantCulture,
             $"{call.Operation} failed for the {call.Describe()}: a value is outside 0..{Sem.SEMVMX} (SEMVMX) (ERANGE).")),
         _ => Create(errno, call),

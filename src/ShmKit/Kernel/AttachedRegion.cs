@@ -66,7 +66,7 @@ internal sealed unsafe class AttachedRegion : IDisposable
         }
 
         throw new ArgumentOutOfRangeException(nameof(offset),
-            string.Create(CultureInfo.InvariantCulture, $"Offset {offset} + length {length} = {offset + length} is past the end of the segment (size {Length} bytes)."));
+            string.Create(CultureInfo.InvariantCulture, $"Offset {offset} + length {length} = {(Int128)offset + length} is past the end of the segment (size {Length} bytes)."));
     }
 
     [DoesNotReturn]

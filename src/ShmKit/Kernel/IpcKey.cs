@@ -146,8 +146,9 @@ public readonly struct IpcKey : IEquatable<IpcKey>, ISpanFormattable, IParsable<
             return true;
         }
 
-        // ipcmk-style single characters ('A') are common in C examples: ftok(path, 'A').
-        if (text.Length == 1 && text[0] is > ' ' and < (char)128)
+        // ipcmk-style single characters ('A') are common in C examples: ftok(path, 'A'). A digit is a number,
+        // never a character: "path:0" is the reserved id 0 and must fail, not silently become '0' (48).
+        if (text.Length == 1 && text[0] is > ' ' and < (char)128 && !char.IsAsciiDigit(text[0]))
         {
             projectId = text[0];
             return true;

@@ -10,7 +10,9 @@ public enum SharedMemoryCreateOptions
     /// <summary>
     /// SHM_HUGETLB: back the segment with huge pages (the default huge page size, usually 2 MiB). Needs huge
     /// pages reserved in /proc/sys/vm/nr_hugepages and a size that is a multiple of the huge page size;
-    /// otherwise shmget fails with ENOMEM or EINVAL.
+    /// otherwise shmget fails with ENOMEM (<see cref="IpcLimitExceededException"/>, whose message shows the pool).
+    /// Combined with <see cref="NoReserve"/> the kernel reserves no huge pages, so creation succeeds even with an
+    /// empty pool and the first touch of a page that cannot be backed kills the process with SIGBUS.
     /// </summary>
     HugePages = 0x800,
 

@@ -16,6 +16,10 @@ namespace ShmKit;
 /// anything wider is the caller's explicit choice.</para>
 /// <para>Lifetime: a segment lives until it is removed, even when no process has it attached. After
 /// <see cref="Remove()"/> it disappears once the last attachment is detached; until then existing attachments keep working.</para>
+/// <para>Missing versus removed: finding nothing by key or id (<see cref="Open"/>, <see cref="OpenById"/>,
+/// <see cref="Remove(int)"/>) throws <see cref="IpcObjectNotFoundException"/>; using an instance whose segment has
+/// since been removed and detached by everyone (<see cref="Stat"/>, <see cref="Attach"/>, <see cref="SetMode"/>,
+/// <see cref="Remove()"/>, ...) throws <see cref="IpcObjectRemovedException"/>.</para>
 /// <para>SHM_SHARE_MMU (Solaris intimate shared memory) does not exist on Linux, so there is no option for it.</para>
 /// </remarks>
 public sealed class SharedMemorySegment
@@ -66,6 +70,11 @@ public sealed class SharedMemorySegment
     /// <param name="mode">Permission bits when created; default 0600.</param>
     /// <param name="options">Huge pages or no swap reservation, when created.</param>
     /// <exception cref="IpcSizeException">The existing segment is smaller than <paramref name="size"/>.</exception>
+    /// <exception cref="IpcAccessDeniedException">
+    /// The segment exists and its mode does not grant this user the access that <paramref name="mode"/> asks for:
+    /// shmget checks the bits passed with IPC_CREAT against an existing segment (use <see cref="Open"/> to open
+    /// without asking for anything).
+    /// </exception>
     public static SharedMemorySegment OpenOrCreate(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
     {
         CheckNotPrivate(key);
@@ -91,7 +100,7 @@ public sealed class SharedMemorySegment
         Shm.shmid_ds ds;
         if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id), existed: false);
         }
 
         return new SharedMemorySegment(id, new IpcKey(ds.shm_perm.__key), (long)ds.shm_segsz);
@@ -102,6 +111,8 @@ public sealed class SharedMemorySegment
     /// <param name="roundAddressHint">SHM_RND: round <paramref name="addressHint"/> down to SHMLBA instead of failing when it is not aligned.</param>
     /// <returns>An attachment that detaches on Dispose (and from a finalizer if forgotten). It never removes the segment.</returns>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read and write access.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
+    /// <exception cref="ArgumentException"><paramref name="addressHint"/> is not aligned (without <paramref name="roundAddressHint"/>) or overlaps a mapping.</exception>
     public SharedMemoryAttachment Attach(nint addressHint = 0, bool roundAddressHint = false) =>
         new(this, AttachCore(addressHint, roundAddressHint, readOnly: false));
 
@@ -113,12 +124,14 @@ public sealed class SharedMemorySegment
     /// <param name="roundAddressHint">SHM_RND: round the hint down to SHMLBA.</param>
     /// <returns>A read-only attachment that detaches on Dispose.</returns>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read access.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
+    /// <exception cref="ArgumentException"><paramref name="addressHint"/> is not aligned (without <paramref name="roundAddressHint"/>) or overlaps a mapping.</exception>
     public ReadOnlySharedMemoryAttachment AttachReadOnly(nint addressHint = 0, bool roundAddressHint = false) =>
         new(this, AttachCore(addressHint, roundAddressHint, readOnly: true));
 
     /// <summary>Reads everything the kernel keeps about the segment (IPC_STAT).</summary>
     /// <returns>A snapshot of <c>struct shmid_ds</c>.</returns>
-    /// <exception cref="IpcObjectNotFoundException">The segment no longer exists.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
     public unsafe SharedMemorySegmentInfo Stat()
     {
         Shm.shmid_ds ds;
@@ -148,6 +161,7 @@ public sealed class SharedMemorySegment
     /// exist keep working until then, and no new process can find it by key.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
+    /// <exception cref="IpcObjectRemovedException">The segment has already been removed and its id is no longer in use.</exception>
     public unsafe void Remove()
     {
         if (Shm.shmctl(Id, Ipc.IPC_RMID, null) < 0)
@@ -162,7 +176,7 @@ public sealed class SharedMemorySegment
     {
         if (Shm.shmctl(id, Ipc.IPC_RMID, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id), existed: false);
         }
     }
 
@@ -171,7 +185,14 @@ public sealed class SharedMemorySegment
     {
         if (Shm.shmctl(Id, Shm.SHM_LOCK, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, Call("shmctl(SHM_LOCK)"));
+            int errno = Errno.Last;
+            ThrowStatFailed(errno, Call("shmctl(SHM_LOCK)"), errno switch
+            {
+                Errno.EPERM => "locking needs CAP_IPC_LOCK, or being the segment's owner or creator with a nonzero RLIMIT_MEMLOCK (`ulimit -l`).",
+                Errno.ENOMEM => string.Create(CultureInfo.InvariantCulture,
+                    $"locking its {Size} bytes would exceed this user's RLIMIT_MEMLOCK (`ulimit -l`, in KiB). Raise the limit, or lock as a process with CAP_IPC_LOCK."),
+                _ => null,
+            });
         }
     }
 
@@ -268,22 +289,28 @@ public sealed class SharedMemorySegment
         if (address == Shm.AttachFailed)
         {
             int errno = Errno.Last;
-            string? detail = errno == Errno.EINVAL && addressHint != 0
-                ? string.Create(CultureInfo.InvariantCulture, $"the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping.")
-                : null;
-            if (errno == Errno.EINVAL && detail is null)
+            var call = Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat");
+            if (errno == Errno.EINVAL)
             {
-                // shmat reports a removed or unknown id as EINVAL; say which it was.
+                // shmat reports a removed id and a bad address hint alike as EINVAL. Ask the kernel whether the
+                // segment still exists first, so a removed segment is never blamed on the hint.
                 Shm.shmid_ds ds;
-                errno = Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0 ? Errno.EIDRM : errno;
+                if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0 && Errno.Last is Errno.EINVAL or Errno.EIDRM)
+                {
+                    ThrowStatFailed(Errno.EIDRM, call);
+                }
+
+                if (addressHint != 0)
+                {
+                    throw new ArgumentException(
+                        string.Create(CultureInfo.InvariantCulture, $"{call.Operation} failed for the {call.Describe()}: the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping."),
+                        nameof(addressHint));
+                }
             }
 
-            if (detail is not null)
-            {
-                throw new ArgumentException(Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat").Operation + " failed: " + detail, nameof(addressHint));
-            }
-
-            IpcErrors.Throw(errno, Call(readOnly ? "shmat(SHM_RDONLY)" : "shmat"));
+            IpcErrors.Throw(errno, call, errno == Errno.ENOMEM
+                ? string.Create(CultureInfo.InvariantCulture, $"this process has no room in its address space to map {Size} bytes (ENOMEM). Attach a smaller segment, or detach others first.")
+                : null);
         }
 
         return new SafeSharedMemoryAttachHandle(address);
@@ -294,7 +321,13 @@ public sealed class SharedMemorySegment
         Shm.shmid_ds ds;
         if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_STAT)"));
+            // IPC_STAT needs read permission but IPC_SET only ownership: an owner who set the mode to 0000 (or
+            // 0200) must still be able to set it back. SHM_STAT_ANY reads the same struct without the read check.
+            int errno = Errno.Last;
+            if (errno != Errno.EACCES || !TryStatAny(Id, &ds))
+            {
+                ThrowStatFailed(errno, Call("shmctl(IPC_STAT)"));
+            }
         }
 
         // IPC_SET reads only uid, gid and the permission bits of mode; the rest of the struct is ignored.
@@ -307,6 +340,23 @@ public sealed class SharedMemorySegment
         }
     }
 
+    /// <summary>
+    /// SHM_STAT_ANY (Linux 4.17+) takes an index into the kernel's table, not an id: the index is the id's low bits
+    /// (15 of them, or 24 with ipcmni_extend). The answer counts only if the entry there has this very id.
+    /// </summary>
+    private static unsafe bool TryStatAny(int id, Shm.shmid_ds* ds)
+    {
+        foreach (int mask in (ReadOnlySpan<int>)[0x7FFF, 0xFFFFFF])
+        {
+            if (Shm.shmctl(id & mask, Shm.SHM_STAT_ANY, ds) == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static unsafe SharedMemorySegment Get(IpcKey key, long size, int flags)
     {
         int id = Shm.shmget(key.Value, (nuint)size, flags);
@@ -314,7 +364,16 @@ public sealed class SharedMemorySegment
         {
             int errno = Errno.Last;
             var call = new IpcCall(IpcObjectKind.SharedMemory, "shmget", key);
-            IpcErrors.Throw(errno, call, errno == Errno.EINVAL ? ExplainInvalidSize(key, size) : null);
+            string? detail = errno switch
+            {
+                Errno.EINVAL => ExplainInvalidSize(key, size),
+                Errno.ENOMEM when (flags & Shm.SHM_HUGETLB) != 0 => ExplainNoHugePages(size),
+                Errno.ENOMEM => ExplainOutOfMemory(size),
+                Errno.EPERM when (flags & Shm.SHM_HUGETLB) != 0 =>
+                    "huge pages need CAP_IPC_LOCK or membership of the group in /proc/sys/vm/hugetlb_shm_group. Run with that capability or group, or create the segment without SharedMemoryCreateOptions.HugePages.",
+                _ => null,
+            };
+            IpcErrors.Throw(errno, call, detail);
         }
 
         Shm.shmid_ds ds;
@@ -348,10 +407,67 @@ public sealed class SharedMemorySegment
             $"the size {size} bytes is outside the system's limits ({limits}). Ask for a size within them, or raise kernel.shmmax.");
     }
 
-    private static void ThrowStatFailed(int errno, in IpcCall call) =>
-        // shmctl on an id that is not (or no longer) in use reports EINVAL (or EIDRM): that is "not found" to a caller.
-        IpcErrors.Throw(errno == Errno.EINVAL ? Errno.ENOENT : errno, call,
-            errno is Errno.EINVAL or Errno.EIDRM ? "no segment has this id: it was never created or has been removed. `shmkit list` shows what exists." : null);
+    /// <summary>shmget's ENOMEM with SHM_HUGETLB: almost always no free huge pages in the pool.</summary>
+    private static string ExplainNoHugePages(long size)
+    {
+        string pool = "the huge page pool";
+        try
+        {
+            string? total = null, free = null, pageSize = null;
+            foreach (string line in File.ReadLines("/proc/meminfo"))
+            {
+                string value = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                if (line.StartsWith("HugePages_Total:", StringComparison.Ordinal))
+                {
+                    total = value;
+                }
+                else if (line.StartsWith("HugePages_Free:", StringComparison.Ordinal))
+                {
+                    free = value;
+                }
+                else if (line.StartsWith("Hugepagesize:", StringComparison.Ordinal))
+                {
+                    pageSize = value;
+                }
+            }
+
+            if (total is not null && free is not null)
+            {
+                pool = $"the huge page pool ({free} of vm.nr_hugepages={total} pages of {pageSize} free)";
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{pool} cannot hold {size} bytes (ENOMEM). Reserve huge pages first (for example `sysctl vm.nr_hugepages=64`, see /proc/sys/vm/nr_hugepages and /proc/meminfo), or create the segment without SharedMemoryCreateOptions.HugePages.");
+    }
+
+    /// <summary>shmget's ENOMEM without huge pages: the kernel would not commit memory and swap for the size.</summary>
+    private static unsafe string ExplainOutOfMemory(long size)
+    {
+        Shm.shminfo info;
+        Shm.shm_info usage;
+        string limits = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0 && Shm.shmctl(0, Shm.SHM_INFO, &usage) >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{usage.shm_tot} of shmall={info.shmall} pages are allocated")
+            : "see `shmkit limits`";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the kernel cannot reserve memory and swap for {size} bytes ({limits}; the overcommit policy is /proc/sys/vm/overcommit_memory). Ask for less, free memory, raise kernel.shmall, or pass SharedMemoryCreateOptions.NoReserve to skip the reservation.");
+    }
+
+    /// <summary>
+    /// Turns a failed shmctl into an exception; <paramref name="detail"/> explains errnos other than EINVAL and EIDRM.
+    /// shmctl reports an id that is not (or no longer) in use as EINVAL (EIDRM in a race with IPC_RMID). The rule:
+    /// a lookup by id (<paramref name="existed"/> false: OpenById, Remove(int)) that finds nothing is
+    /// <see cref="IpcObjectNotFoundException"/>; an operation on a <see cref="SharedMemorySegment"/> this process
+    /// already opened (so it existed) is <see cref="IpcObjectRemovedException"/>, as for SemaphoreSet.
+    /// </summary>
+    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true) =>
+        throw IpcErrors.ForControl(errno, call, existed, detail);
 
     private static void CheckCreateSize(long size)
     {

@@ -3,31 +3,13 @@ namespace ShmKit;
 /// <summary>
 /// Everything the kernel keeps about a segment (shmctl IPC_STAT, <c>struct shmid_ds</c>), as of the moment it was read.
 /// </summary>
-public sealed record SharedMemorySegmentInfo
+public sealed record SharedMemorySegmentInfo : IpcObjectInfo
 {
-    /// <summary>The key (<see cref="IpcKey.Private"/> for a private segment, or one marked for removal).</summary>
-    public required IpcKey Key { get; init; }
-
-    /// <summary>The id (shmid).</summary>
-    public required int Id { get; init; }
+    /// <inheritdoc/>
+    public override IpcObjectKind Kind => IpcObjectKind.SharedMemory;
 
     /// <summary>The size in bytes, as asked at creation (shm_segsz; the kernel rounds the memory up to whole pages).</summary>
     public required long Size { get; init; }
-
-    /// <summary>The permission bits (0777).</summary>
-    public required UnixFileMode Mode { get; init; }
-
-    /// <summary>The owner's user id.</summary>
-    public required uint OwnerUserId { get; init; }
-
-    /// <summary>The owner's group id.</summary>
-    public required uint OwnerGroupId { get; init; }
-
-    /// <summary>The creator's user id.</summary>
-    public required uint CreatorUserId { get; init; }
-
-    /// <summary>The creator's group id.</summary>
-    public required uint CreatorGroupId { get; init; }
 
     /// <summary>The process that created the segment (shm_cpid).</summary>
     public required int CreatorProcessId { get; init; }
@@ -43,9 +25,6 @@ public sealed record SharedMemorySegmentInfo
 
     /// <summary>The last shmdt, or null if never detached.</summary>
     public DateTimeOffset? LastDetachTime { get; init; }
-
-    /// <summary>Creation or the last IPC_SET.</summary>
-    public DateTimeOffset? LastChangeTime { get; init; }
 
     /// <summary>SHM_DEST: removed with IPC_RMID; it disappears when the last process detaches.</summary>
     public required bool IsMarkedForRemoval { get; init; }

@@ -124,7 +124,7 @@ public sealed class MessageQueue
         Msg.msqid_ds ds;
         if (Msg.msgctl(id, Ipc.IPC_STAT, &ds) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_STAT)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_STAT)", Id: id), existed: false);
         }
 
         return new MessageQueue(id, new IpcKey(ds.msg_perm.__key));
@@ -144,42 +144,12 @@ public sealed class MessageQueue
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="IpcObjectRemovedException">The queue was removed, before or during the wait.</exception>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user write access.</exception>
-    [SkipLocalsInit]
-    public unsafe void Send(long type, ReadOnlySpan<byte> payload, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public void Send(long type, ReadOnlySpan<byte> payload, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         CheckType(type);
         TimeSpan? limit = PollingWait.Validate(timeout, nameof(timeout));
         cancellationToken.ThrowIfCancellationRequested();
-
-        Span<byte> message = payload.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + payload.Length] : default;
-        byte* native = null;
-        try
-        {
-            if (payload.Length > StackPayloadLimit)
-            {
-                CheckAgainstMsgmax(payload.Length);
-                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)payload.Length);
-                message = new Span<byte>(native, HeaderSize + payload.Length);
-            }
-
-            MemoryMarshal.Write(message, in type);
-            payload.CopyTo(message[HeaderSize..]);
-            fixed (byte* p = message)
-            {
-                if (limit is null && !cancellationToken.CanBeCanceled)
-                {
-                    SendBlocking(p, payload.Length);
-                }
-                else
-                {
-                    SendPolling(p, payload.Length, limit, cancellationToken);
-                }
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(native);
-        }
+        SendCore(type, payload, noWait: false, limit, cancellationToken);
     }
 
     /// <summary>Sends a message if there is room now (msgsnd with IPC_NOWAIT); never waits.</summary>
@@ -190,32 +160,10 @@ public sealed class MessageQueue
     /// <exception cref="IpcSizeException">The payload is longer than msgmax.</exception>
     /// <exception cref="IpcObjectRemovedException">The queue was removed.</exception>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user write access.</exception>
-    [SkipLocalsInit]
-    public unsafe bool TrySend(long type, ReadOnlySpan<byte> payload)
+    public bool TrySend(long type, ReadOnlySpan<byte> payload)
     {
         CheckType(type);
-        Span<byte> message = payload.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + payload.Length] : default;
-        byte* native = null;
-        try
-        {
-            if (payload.Length > StackPayloadLimit)
-            {
-                CheckAgainstMsgmax(payload.Length);
-                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)payload.Length);
-                message = new Span<byte>(native, HeaderSize + payload.Length);
-            }
-
-            MemoryMarshal.Write(message, in type);
-            payload.CopyTo(message[HeaderSize..]);
-            fixed (byte* p = message)
-            {
-                return SendOnce(p, payload.Length, Ipc.IPC_NOWAIT);
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(native);
-        }
+        return SendCore(type, payload, noWait: true, limit: null, CancellationToken.None);
     }
 
     /// <summary>
@@ -236,37 +184,12 @@ public sealed class MessageQueue
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="IpcObjectRemovedException">The queue was removed, before or during the wait.</exception>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read access.</exception>
-    [SkipLocalsInit]
-    public unsafe int Receive(Span<byte> buffer, out long type, long typeSelector = 0, MessageReceiveOptions options = MessageReceiveOptions.None, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public int Receive(Span<byte> buffer, out long type, long typeSelector = 0, MessageReceiveOptions options = MessageReceiveOptions.None, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         int flags = CheckReceiveOptions(options, typeSelector);
         TimeSpan? limit = PollingWait.Validate(timeout, nameof(timeout));
         cancellationToken.ThrowIfCancellationRequested();
-
-        Span<byte> message = buffer.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + buffer.Length] : default;
-        byte* native = null;
-        try
-        {
-            if (buffer.Length > StackPayloadLimit)
-            {
-                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)buffer.Length);
-                message = new Span<byte>(native, HeaderSize + buffer.Length);
-            }
-
-            fixed (byte* p = message)
-            {
-                int length = limit is null && !cancellationToken.CanBeCanceled
-                    ? ReceiveBlocking(p, buffer.Length, typeSelector, flags)
-                    : ReceivePolling(p, buffer.Length, typeSelector, flags, limit, cancellationToken);
-                type = Unsafe.ReadUnaligned<long>(p);
-                new ReadOnlySpan<byte>(p + HeaderSize, length).CopyTo(buffer);
-                return length;
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(native);
-        }
+        return ReceiveCore(buffer, out type, typeSelector, flags, noWait: false, limit, cancellationToken);
     }
 
     /// <summary>Receives a message if one matches now (msgrcv with IPC_NOWAIT); never waits.</summary>
@@ -280,44 +203,22 @@ public sealed class MessageQueue
     /// was not given; the message stays in the queue.</exception>
     /// <exception cref="IpcObjectRemovedException">The queue was removed.</exception>
     /// <exception cref="IpcAccessDeniedException">The mode does not grant this user read access.</exception>
-    [SkipLocalsInit]
-    public unsafe bool TryReceive(Span<byte> buffer, out int length, out long type, long typeSelector = 0, MessageReceiveOptions options = MessageReceiveOptions.None)
+    public bool TryReceive(Span<byte> buffer, out int length, out long type, long typeSelector = 0, MessageReceiveOptions options = MessageReceiveOptions.None)
     {
         int flags = CheckReceiveOptions(options, typeSelector);
-        Span<byte> message = buffer.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + buffer.Length] : default;
-        byte* native = null;
-        try
+        length = ReceiveCore(buffer, out type, typeSelector, flags, noWait: true, limit: null, CancellationToken.None);
+        if (length < 0)
         {
-            if (buffer.Length > StackPayloadLimit)
-            {
-                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)buffer.Length);
-                message = new Span<byte>(native, HeaderSize + buffer.Length);
-            }
-
-            fixed (byte* p = message)
-            {
-                length = ReceiveOnce(p, buffer.Length, typeSelector, flags | Ipc.IPC_NOWAIT);
-                if (length < 0)
-                {
-                    length = 0;
-                    type = 0;
-                    return false;
-                }
-
-                type = Unsafe.ReadUnaligned<long>(p);
-                new ReadOnlySpan<byte>(p + HeaderSize, length).CopyTo(buffer);
-                return true;
-            }
+            length = 0;
+            return false;
         }
-        finally
-        {
-            NativeMemory.Free(native);
-        }
+
+        return true;
     }
 
     /// <summary>Reads everything the kernel keeps about the queue (IPC_STAT). Needs read permission.</summary>
     /// <returns>A snapshot of <c>struct msqid_ds</c>.</returns>
-    /// <exception cref="IpcObjectNotFoundException">The queue no longer exists.</exception>
+    /// <exception cref="IpcObjectRemovedException">The queue has been removed.</exception>
     public unsafe MessageQueueInfo Stat()
     {
         Msg.msqid_ds ds;
@@ -370,7 +271,7 @@ public sealed class MessageQueue
     /// with an <see cref="IpcObjectRemovedException"/>.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
-    /// <exception cref="IpcObjectNotFoundException">It was removed already.</exception>
+    /// <exception cref="IpcObjectRemovedException">It was removed already.</exception>
     public unsafe void Remove()
     {
         if (Msg.msgctl(Id, Ipc.IPC_RMID, null) < 0)
@@ -385,7 +286,7 @@ public sealed class MessageQueue
     {
         if (Msg.msgctl(id, Ipc.IPC_RMID, null) < 0)
         {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_RMID)", Id: id));
+            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.MessageQueue, "msgctl(IPC_RMID)", Id: id), existed: false);
         }
     }
 
@@ -463,6 +364,93 @@ public sealed class MessageQueue
 
     private static bool KernelHasStatAny() => Environment.OSVersion.Version >= new Version(4, 17);
 
+    /// <summary>
+    /// Builds the kernel's message (<c>long mtype</c> then the payload) on the stack, or in native memory above
+    /// <see cref="StackPayloadLimit"/>, so no send allocates managed memory; then sends it without waiting, with one
+    /// blocking call, or by polling.
+    /// </summary>
+    /// <returns>False only when <paramref name="noWait"/> and the queue is full.</returns>
+    [SkipLocalsInit]
+    private unsafe bool SendCore(long type, ReadOnlySpan<byte> payload, bool noWait, TimeSpan? limit, CancellationToken cancellationToken)
+    {
+        Span<byte> message = payload.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + payload.Length] : default;
+        byte* native = null;
+        try
+        {
+            if (payload.Length > StackPayloadLimit)
+            {
+                CheckAgainstMsgmax(payload.Length);
+                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)payload.Length);
+                message = new Span<byte>(native, HeaderSize + payload.Length);
+            }
+
+            MemoryMarshal.Write(message, in type);
+            payload.CopyTo(message[HeaderSize..]);
+            fixed (byte* p = message)
+            {
+                if (noWait)
+                {
+                    return SendOnce(p, payload.Length, Ipc.IPC_NOWAIT);
+                }
+
+                if (limit is null && !cancellationToken.CanBeCanceled)
+                {
+                    SendBlocking(p, payload.Length);
+                }
+                else
+                {
+                    SendPolling(p, payload.Length, limit, cancellationToken);
+                }
+
+                return true;
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(native);
+        }
+    }
+
+    /// <summary>
+    /// Receives into a kernel-format buffer on the stack (or in native memory for large buffers) and copies the
+    /// payload out: no managed allocation.
+    /// </summary>
+    /// <returns>The payload length, or -1 when <paramref name="noWait"/> and nothing matches.</returns>
+    [SkipLocalsInit]
+    private unsafe int ReceiveCore(Span<byte> buffer, out long type, long typeSelector, int flags, bool noWait, TimeSpan? limit, CancellationToken cancellationToken)
+    {
+        Span<byte> message = buffer.Length <= StackPayloadLimit ? stackalloc byte[HeaderSize + buffer.Length] : default;
+        byte* native = null;
+        try
+        {
+            if (buffer.Length > StackPayloadLimit)
+            {
+                native = (byte*)NativeMemory.Alloc((nuint)HeaderSize + (nuint)buffer.Length);
+                message = new Span<byte>(native, HeaderSize + buffer.Length);
+            }
+
+            fixed (byte* p = message)
+            {
+                int length = noWait ? ReceiveOnce(p, buffer.Length, typeSelector, flags | Ipc.IPC_NOWAIT)
+                    : limit is null && !cancellationToken.CanBeCanceled ? ReceiveBlocking(p, buffer.Length, typeSelector, flags)
+                    : ReceivePolling(p, buffer.Length, typeSelector, flags, limit, cancellationToken);
+                if (length < 0)
+                {
+                    type = 0;
+                    return -1;
+                }
+
+                type = Unsafe.ReadUnaligned<long>(p);
+                new ReadOnlySpan<byte>(p + HeaderSize, length).CopyTo(buffer);
+                return length;
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(native);
+        }
+    }
+
     private unsafe void SendBlocking(byte* message, int payloadLength)
     {
         while (Msg.msgsnd(Id, message, (nuint)payloadLength, 0) < 0)
@@ -484,7 +472,7 @@ public sealed class MessageQueue
             if (!wait.Pause())
             {
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                    $"msgsnd timed out after {timeout} for the {Call("msgsnd").Describe()}: the queue stayed full. Receive messages from it, raise its capacity (SetMaxBytes), or wait longer."));
+                    $"msgsnd timed out after {timeout.GetValueOrDefault().TotalMilliseconds:0.###} ms for the {Call("msgsnd").Describe()}: the queue stayed full. Receive messages from it, raise its capacity (SetMaxBytes), or wait longer."));
             }
         }
     }
@@ -524,7 +512,7 @@ public sealed class MessageQueue
             if (!wait.Pause())
             {
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                    $"msgrcv timed out after {timeout} for the {Call("msgrcv").Describe()}: no message matched the type selector {typeSelector}. Check that a sender uses this queue and type, or wait longer."));
+                    $"msgrcv timed out after {timeout.GetValueOrDefault().TotalMilliseconds:0.###} ms for the {Call("msgrcv").Describe()}: no message matched the type selector {typeSelector}. Check that a sender uses this queue and type, or wait longer."));
             }
         }
 
@@ -660,10 +648,8 @@ public sealed class MessageQueue
         return new MessageQueue(id, key);
     }
 
-    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null) =>
-        // msgctl on an id that is not (or no longer) in use reports EINVAL (or EIDRM): that is "not found" to a caller.
-        IpcErrors.Throw(errno == Errno.EINVAL ? Errno.ENOENT : errno, call,
-            detail ?? (errno is Errno.EINVAL or Errno.EIDRM ? "no queue has this id: it was never created or has been removed. `shmkit msg list` shows what exists." : null));
+    private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true) =>
+        throw IpcErrors.ForControl(errno, call, existed, detail);
 
     private static void CheckType(long type)
     {

@@ -4,37 +4,16 @@ namespace ShmKit;
 /// Everything the kernel keeps about a message queue (msgctl IPC_STAT, <c>struct msqid_ds</c>), as of the moment
 /// it was read.
 /// </summary>
-public sealed record MessageQueueInfo
+public sealed record MessageQueueInfo : IpcObjectInfo
 {
-    /// <summary>The key (<see cref="IpcKey.Private"/> for a private queue).</summary>
-    public required IpcKey Key { get; init; }
-
-    /// <summary>The id (msqid).</summary>
-    public required int Id { get; init; }
-
-    /// <summary>The permission bits (0777): read to receive and stat, write to send.</summary>
-    public required UnixFileMode Mode { get; init; }
-
-    /// <summary>The owner's user id.</summary>
-    public required uint OwnerUserId { get; init; }
-
-    /// <summary>The owner's group id.</summary>
-    public required uint OwnerGroupId { get; init; }
-
-    /// <summary>The creator's user id.</summary>
-    public required uint CreatorUserId { get; init; }
-
-    /// <summary>The creator's group id.</summary>
-    public required uint CreatorGroupId { get; init; }
+    /// <inheritdoc/>
+    public override IpcObjectKind Kind => IpcObjectKind.MessageQueue;
 
     /// <summary>The last successful msgsnd (msg_stime), or null if nothing was ever sent.</summary>
     public DateTimeOffset? LastSendTime { get; init; }
 
     /// <summary>The last successful msgrcv (msg_rtime), or null if nothing was ever received.</summary>
     public DateTimeOffset? LastReceiveTime { get; init; }
-
-    /// <summary>Creation or the last IPC_SET (msg_ctime).</summary>
-    public DateTimeOffset? LastChangeTime { get; init; }
 
     /// <summary>The payload bytes in the queue now (__msg_cbytes; the 8-byte types are not counted).</summary>
     public required long CurrentBytes { get; init; }

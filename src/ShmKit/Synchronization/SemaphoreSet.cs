@@ -199,10 +199,7 @@ public sealed class SemaphoreSet
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         if (Sem.Stat(id, Ipc.IPC_STAT, out Sem.SemaphoreSetStatus status) < 0)
         {
-            int errno = Errno.Last;
-            IpcErrors.Throw(errno is Errno.EINVAL or Errno.EIDRM ? Errno.ENOENT : errno,
-                new IpcCall(IpcObjectKind.SemaphoreSet, "semctl(IPC_STAT)", Id: id),
-                errno is Errno.EINVAL or Errno.EIDRM ? "no semaphore set has this id: it was never created or has been removed. `shmkit sem list` shows what exists." : null);
+            throw IpcErrors.ForControl(Errno.Last, new IpcCall(IpcObjectKind.SemaphoreSet, "semctl(IPC_STAT)", Id: id), existed: false);
         }
 
         return new SemaphoreSet(id, new IpcKey(status.sem_perm.__key), (int)status.sem_nsems, wasCreated: false);
@@ -409,7 +406,14 @@ public sealed class SemaphoreSet
     /// <see cref="IpcObjectRemovedException"/>, and later calls on it fail the same way.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
-    public void Remove() => Remove(Id);
+    /// <exception cref="IpcObjectRemovedException">It was removed already.</exception>
+    public void Remove()
+    {
+        if (Sem.semctl(Id, 0, Ipc.IPC_RMID, 0) < 0)
+        {
+            throw IpcErrors.ForControl(Errno.Last, Call("semctl(IPC_RMID)"), existed: true);
+        }
+    }
 
     /// <summary>Removes the set with this id (IPC_RMID), as <c>ipcrm -s</c> does.</summary>
     /// <param name="id">The semid.</param>
@@ -417,10 +421,7 @@ public sealed class SemaphoreSet
     {
         if (Sem.semctl(id, 0, Ipc.IPC_RMID, 0) < 0)
         {
-            int errno = Errno.Last;
-            IpcErrors.Throw(errno is Errno.EINVAL or Errno.EIDRM ? Errno.ENOENT : errno,
-                new IpcCall(IpcObjectKind.SemaphoreSet, "semctl(IPC_RMID)", Id: id),
-                errno is Errno.EINVAL or Errno.EIDRM ? "no semaphore set has this id: it was never created or has already been removed." : null);
+            throw IpcErrors.ForControl(Errno.Last, new IpcCall(IpcObjectKind.SemaphoreSet, "semctl(IPC_RMID)", Id: id), existed: false);
         }
     }
 
@@ -758,7 +759,7 @@ public sealed class SemaphoreSet
             {
                 throw new SemaphoreSetNotInitializedException(
                     string.Create(CultureInfo.InvariantCulture,
-                        $"The semaphore set with key {key} (id {id}) exists but was never initialized: no semop happened on it within {timeout.TotalMilliseconds:0} ms (sem_otime is 0). Its creator probably died between semget and its first operation. Remove it (`shmkit sem rm {id}` or `ipcrm -s {id}`) and create it again."),
+                        $"The semaphore set with key {key} (id {id}) exists but was never initialized: no semop happened on it within {timeout.TotalMilliseconds:0} ms (sem_otime is 0). Its creator probably died between semget and its first operation. Remove it (`shmkit sem rm --id {id}` or `ipcrm -s {id}`) and create it again."),
                     key,
                     id);
             }
@@ -853,7 +854,7 @@ public sealed class SemaphoreSet
             if (existing >= 0 && Sem.Stat(existing, Ipc.IPC_STAT, out Sem.SemaphoreSetStatus status) >= 0 && (int)status.sem_nsems < count)
             {
                 detail = string.Create(CultureInfo.InvariantCulture,
-                    $"the set exists with {status.sem_nsems} semaphores, fewer than the {count} asked. Ask for at most {status.sem_nsems}, or remove it (`shmkit sem rm {existing}`) and create it again.");
+                    $"the set exists with {status.sem_nsems} semaphores, fewer than the {count} asked. Ask for at most {status.sem_nsems}, or remove it (`shmkit sem rm --id {existing}`) and create it again.");
             }
             else
             {

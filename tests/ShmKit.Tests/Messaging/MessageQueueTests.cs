@@ -281,8 +281,8 @@ public class MessageQueueTests
         // And every later call on the stale id says so too.
         Assert.Throws<IpcObjectRemovedException>(() => queue.TrySend(1, "c"u8));
         Assert.Throws<IpcObjectRemovedException>(() => queue.TryReceive(new byte[4], out _, out _));
-        Assert.Throws<IpcObjectNotFoundException>(() => queue.Stat());
-        Assert.Throws<IpcObjectNotFoundException>(() => queue.Remove());
+        Assert.Throws<IpcObjectRemovedException>(() => queue.Stat());
+        Assert.Throws<IpcObjectRemovedException>(() => queue.Remove());
     }
 
     [Fact]

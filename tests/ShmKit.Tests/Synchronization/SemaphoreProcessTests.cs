@@ -115,7 +115,7 @@ public class SemaphoreProcessTests
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Another_User_Is_Denied_A_0600_Set()
     {
-        if (Interop.ProcessCalls.geteuid() != 0)
+        if (ShmKit.Interop.ProcessCalls.geteuid() != 0)
         {
             return; // setpriv needs root to switch user; nothing to test otherwise.
         }

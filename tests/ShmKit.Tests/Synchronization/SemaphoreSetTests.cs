@@ -284,7 +284,7 @@ public class SemaphoreSetTests
             Exception? failure = null;
             var thread = new Thread(() =>
             {
-                Volatile.Write(ref tid, Interop.ProcessCalls.gettid());
+                Volatile.Write(ref tid, ShmKit.Interop.ProcessCalls.gettid());
                 try
                 {
                     set.Wait(0, 1, withTimeout ? TimeSpan.FromSeconds(30) : null);
@@ -296,7 +296,7 @@ public class SemaphoreSetTests
             });
             thread.Start();
             WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block");
-            Assert.Equal(0, Interop.ProcessCalls.tgkill(Environment.ProcessId, Volatile.Read(ref tid), (int)NotificationSignal.User2));
+            Assert.Equal(0, ShmKit.Interop.ProcessCalls.tgkill(Environment.ProcessId, Volatile.Read(ref tid), (int)NotificationSignal.User2));
             Assert.True(listener.Wait(s_generous), "the signal was not delivered");
             WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block again after EINTR");
             Assert.True(thread.IsAlive);

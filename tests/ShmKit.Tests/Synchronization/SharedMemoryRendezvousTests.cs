@@ -135,7 +135,7 @@ public class SharedMemoryRendezvousTests
         Assert.True(SharedMemoryRendezvous.Remove(key));
         Assert.False(SharedMemoryRendezvous.Remove(key));
         Assert.Throws<IpcObjectRemovedException>(() => set.Stat());
-        Assert.Throws<IpcObjectNotFoundException>(() => segment.Stat());
+        Assert.Throws<IpcObjectRemovedException>(() => segment.Stat());
     }
 
     [Fact]

@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+
+namespace ShmKit.Tests.Segments;
+
+/// <summary>What a test needs from the machine; a test whose needs are not met is reported as skipped, with the reason.</summary>
+[Flags]
+internal enum Needs
+{
+    None = 0,
+
+    /// <summary>An x86-64 process (the ABI tables are checked for that architecture).</summary>
+    X64 = 1,
+
+    /// <summary>Root (SHM_LOCK without a memlock limit, SetOwner to another user, switching to uid 65534).</summary>
+    Root = 2,
+
+    /// <summary>vm.overcommit_memory is not 1 (always): the kernel refuses sizes it cannot back.</summary>
+    OvercommitChecked = 4,
+
+    /// <summary>vm.overcommit_memory is 0 (heuristic): sizes beyond memory + swap fail unless NoReserve is given.</summary>
+    OvercommitHeuristic = 8,
+
+    /// <summary>vm.overcommit_memory is not 2 (strict): NoReserve segments skip the accounting.</summary>
+    OvercommitNotStrict = 16,
+
+    /// <summary>setpriv and unshare (util-linux) to run children as another user or in a new IPC namespace.</summary>
+    UtilLinux = 32,
+
+    /// <summary>gcc, to build the C side of the interop tests.</summary>
+    Gcc = 64,
+}
+
+/// <summary>
+/// A [Fact] that is skipped, with a reason, when the machine lacks something the test needs (xunit v2 decides
+/// skips when tests are discovered, so the conditions are checked here rather than inside the test).
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class EnvironmentFactAttribute : FactAttribute
+{
+    public EnvironmentFactAttribute(Needs needs)
+    {
+        Skip = Check(needs);
+    }
+
+    internal static string? Check(Needs needs)
+    {
+        if (needs.HasFlag(Needs.X64) && RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            return $"the ABI tables are checked on x86-64 only; this process is {RuntimeInformation.ProcessArchitecture}";
+        }
+
+        if (needs.HasFlag(Needs.Root) && Environment.UserName != "root" && !IsUidZero())
+        {
+            return "needs root";
+        }
+
+        string overcommit = File.Exists("/proc/sys/vm/overcommit_memory") ? File.ReadAllText("/proc/sys/vm/overcommit_memory").Trim() : "?";
+        if (needs.HasFlag(Needs.OvercommitChecked) && overcommit == "1")
+        {
+            return "vm.overcommit_memory=1 makes the kernel accept any size";
+        }
+
+        if (needs.HasFlag(Needs.OvercommitHeuristic) && overcommit != "0")
+        {
+            return $"needs vm.overcommit_memory=0 (heuristic), this machine has {overcommit}";
+        }
+
+        if (needs.HasFlag(Needs.OvercommitNotStrict) && overcommit == "2")
+        {
+            return "vm.overcommit_memory=2 accounts even NoReserve segments";
+        }
+
+        if (needs.HasFlag(Needs.UtilLinux) && !(OnPath("setpriv") && OnPath("unshare")))
+        {
+            return "setpriv and unshare (util-linux) are not installed";
+        }
+
+        if (needs.HasFlag(Needs.Gcc) && !OnPath("gcc"))
+        {
+            return "gcc is not installed";
+        }
+
+        return null;
+    }
+
+    private static bool IsUidZero() =>
+        File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(d => File.Exists(Path.Combine(d, program)));
+}
