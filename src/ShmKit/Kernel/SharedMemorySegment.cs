@@ -250,28 +250,12 @@ public sealed class SharedMemorySegment
             IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(SHM_INFO)"));
         }
 
-        var list = new List<SharedMemorySegmentInfo>();
-        int command = Shm.SHM_STAT_ANY;
-        for (int index = 0; index <= maxIndex; index++)
+        return IpcEnumeration.Collect(maxIndex, static (index, any) =>
         {
             Shm.shmid_ds ds;
-            int id = Shm.shmctl(index, command, &ds);
-            if (id < 0 && Errno.Last == Errno.EINVAL && command == Shm.SHM_STAT_ANY && index == 0 && !KernelHasStatAny())
-            {
-                command = Shm.SHM_STAT;
-                id = Shm.shmctl(index, command, &ds);
-            }
-
-            if (id >= 0)
-            {
-                list.Add(ToInfo(id, ds));
-            }
-
-            // EINVAL: unused index. EACCES: SHM_STAT without read permission. Both mean "skip".
-        }
-
-        list.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return list;
+            int id = Shm.shmctl(index, any ? Shm.SHM_STAT_ANY : Shm.SHM_STAT, &ds);
+            return id >= 0 ? ToInfo(id, ds) : null;
+        });
     }
 
     /// <inheritdoc/>
@@ -279,8 +263,6 @@ public sealed class SharedMemorySegment
         string.Create(CultureInfo.InvariantCulture, $"shm id {Id} key {Key} ({Size} bytes)");
 
     internal IpcCall Call(string operation) => new(IpcObjectKind.SharedMemory, operation, Key, Id);
-
-    private static bool KernelHasStatAny() => Environment.OSVersion.Version >= new Version(4, 17);
 
     private unsafe SafeSharedMemoryAttachHandle AttachCore(nint addressHint, bool roundAddressHint, bool readOnly)
     {

@@ -332,28 +332,12 @@ public sealed class MessageQueue
             IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.MessageQueue, "msgctl(MSG_INFO)"));
         }
 
-        var list = new List<MessageQueueInfo>();
-        int command = Msg.MSG_STAT_ANY;
-        for (int index = 0; index <= maxIndex; index++)
+        return IpcEnumeration.Collect(maxIndex, static (index, any) =>
         {
             Msg.msqid_ds ds;
-            int id = Msg.msgctl(index, command, &ds);
-            if (id < 0 && Errno.Last == Errno.EINVAL && command == Msg.MSG_STAT_ANY && index == 0 && !KernelHasStatAny())
-            {
-                command = Msg.MSG_STAT;
-                id = Msg.msgctl(index, command, &ds);
-            }
-
-            if (id >= 0)
-            {
-                list.Add(ToInfo(id, ds));
-            }
-
-            // EINVAL: unused index. EACCES: MSG_STAT without read permission. Both mean "skip".
-        }
-
-        list.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return list;
+            int id = Msg.msgctl(index, any ? Msg.MSG_STAT_ANY : Msg.MSG_STAT, &ds);
+            return id >= 0 ? ToInfo(id, ds) : null;
+        });
     }
 
     /// <inheritdoc/>
@@ -361,8 +345,6 @@ public sealed class MessageQueue
         string.Create(CultureInfo.InvariantCulture, $"msg id {Id} key {Key}");
 
     private IpcCall Call(string operation) => new(IpcObjectKind.MessageQueue, operation, Key, Id);
-
-    private static bool KernelHasStatAny() => Environment.OSVersion.Version >= new Version(4, 17);
 
     /// <summary>
     /// Builds the kernel's message (<c>long mtype</c> then the payload) on the stack, or in native memory above

@@ -472,20 +472,11 @@ public sealed class SemaphoreSet
             IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SemaphoreSet, "semctl(SEM_INFO)"));
         }
 
-        var list = new List<SemaphoreSetInfo>();
-        int command = Environment.OSVersion.Version >= new Version(4, 17) ? Sem.SEM_STAT_ANY : Sem.SEM_STAT;
-        for (int index = 0; index <= maxIndex; index++)
+        return IpcEnumeration.Collect(maxIndex, static (index, any) =>
         {
-            // EINVAL: unused index. EACCES: SEM_STAT without read permission. Both mean "skip".
-            int id = Sem.Stat(index, command, out Sem.SemaphoreSetStatus status);
-            if (id >= 0)
-            {
-                list.Add(ToInfo(id, status));
-            }
-        }
-
-        list.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return list;
+            int id = Sem.Stat(index, any ? Sem.SEM_STAT_ANY : Sem.SEM_STAT, out Sem.SemaphoreSetStatus status);
+            return id >= 0 ? ToInfo(id, status) : null;
+        });
     }
 
     /// <inheritdoc/>
