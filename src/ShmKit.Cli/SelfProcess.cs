@@ -39,7 +39,7 @@ internal static class SelfProcess
 
     /// <summary>
     /// Calls <paramref name="onParentGone"/> (once, on a background thread) when process <paramref name="parentId"/>
-    /// no longer exists; polls every 200 ms. Does nothing for a parent id of 0 (run by hand).
+    /// has exited; polls every 200 ms. Does nothing for a parent id of 0 (run by hand).
     /// </summary>
     internal static void WatchParent(int parentId, Action onParentGone)
     {
@@ -48,10 +48,9 @@ internal static class SelfProcess
             return;
         }
 
-        string stat = "/proc/" + parentId.ToString(CultureInfo.InvariantCulture);
         var thread = new Thread(() =>
         {
-            while (Directory.Exists(stat) && Environment.ProcessId != 1)
+            while (IsAlive(parentId))
             {
                 Thread.Sleep(200);
             }
@@ -63,6 +62,28 @@ internal static class SelfProcess
             Name = "parent watchdog",
         };
         thread.Start();
+    }
+
+    /// <summary>
+    /// True while process <paramref name="processId"/> runs: its /proc entry exists and it is not a zombie (a killed
+    /// parent stays a zombie until its own parent reaps it, which a test runner may do late).
+    /// </summary>
+    internal static bool IsAlive(int processId)
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/" + processId.ToString(CultureInfo.InvariantCulture) + "/stat");
+            int end = stat.LastIndexOf(") ", StringComparison.Ordinal);
+            return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Kills <paramref name="process"/> and its children if it still runs; never throws.</summary>

@@ -127,8 +127,7 @@ internal static class BenchPeer
         }
     }
 
-    private static bool ParentAlive(int parent) =>
-        parent <= 0 || IsAlive("/proc/" + parent.ToString(CultureInfo.InvariantCulture) + "/stat");
+    private static bool ParentAlive(int parent) => parent <= 0 || SelfProcess.IsAlive(parent);
 
     /// <summary>The host died without cleaning up (SIGKILL): remove what outlives both processes, then exit.</summary>
     private static void RemoveOrphans(Dictionary<string, BenchTransport> transports, string? directory)
@@ -171,51 +170,14 @@ internal static class BenchPeer
     }
 
     /// <summary>
-    /// When the parent is gone (polls /proc every 200 ms): removes the orphaned objects and exits, so a killed host
-    /// leaves neither a peer nor a semaphore set, queue or temp directory.
+    /// When the parent is gone: removes the orphaned objects and exits, so a killed host leaves neither a peer nor a
+    /// semaphore set, queue or temp directory.
     /// </summary>
-    private static void StartParentWatchdog(int parent, Action onOrphaned)
-    {
-        if (parent <= 0)
+    private static void StartParentWatchdog(int parent, Action onOrphaned) =>
+        SelfProcess.WatchParent(parent, () =>
         {
-            return;
-        }
-
-        var thread = new Thread(() =>
-        {
-            string stat = "/proc/" + parent.ToString(CultureInfo.InvariantCulture) + "/stat";
-            while (IsAlive(stat))
-            {
-                Thread.Sleep(200);
-            }
-
             BenchAbort.Abort("the parent process exited");
             onOrphaned();
             Environment.Exit(3);
-        })
-        {
-            IsBackground = true,
-            Name = "bench-peer parent watchdog",
-        };
-        thread.Start();
-    }
-
-    /// <summary>True while the process exists and is not a zombie (state Z after the ") " that ends its name).</summary>
-    private static bool IsAlive(string statPath)
-    {
-        try
-        {
-            string stat = File.ReadAllText(statPath);
-            int end = stat.LastIndexOf(") ", StringComparison.Ordinal);
-            return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+        });
 }

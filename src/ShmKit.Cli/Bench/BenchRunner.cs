@@ -269,29 +269,14 @@ internal sealed class BenchRunner
         }
 
         var setups = peerTransports.Select(t => t.Name + "=" + t.PrepareHost(_cleanup)).ToList();
-        var info = new ProcessStartInfo
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this executable to start the peer.");
-        info.FileName = self;
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            // Run as `dotnet ShmKit.Cli.dll`: start the same dll again.
-            info.ArgumentList.Add(typeof(BenchRunner).Assembly.Location);
-        }
-
-        info.ArgumentList.Add("bench-peer");
-        info.ArgumentList.Add("parent=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        info.ArgumentList.Add("cpu=" + peerCpu.ToString(CultureInfo.InvariantCulture));
-        info.ArgumentList.Add("dir=" + directory);
-        foreach (string setup in setups)
-        {
-            info.ArgumentList.Add(setup);
-        }
+        var info = SelfProcess.StartInfo(
+        [
+            "bench-peer",
+            "parent=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            "cpu=" + peerCpu.ToString(CultureInfo.InvariantCulture),
+            "dir=" + directory,
+            .. setups,
+        ]);
 
         var peer = Process.Start(info) ?? throw new InvalidOperationException("Could not start the peer process.");
         _peer = peer;
