@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using ShmKit.Cli.Commands;
 
 namespace ShmKit.Cli;
@@ -8,7 +9,13 @@ internal static class ShmKitCommandLine
 {
     internal static int Run(string[] args)
     {
-        var root = new RootCommand("shmkit: System V shared memory, semaphores and message queues from the shell.");
+        // A plain Command named "shmkit" rather than RootCommand, whose name (shown in "Usage:") is the executable's
+        // file name: ShmKit.Cli under `dotnet run`, shmkit only once installed as a tool.
+        var root = new Command("shmkit", "shmkit: System V shared memory, semaphores and message queues from the shell.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         foreach (var command in Commands())
         {
             root.Subcommands.Add(command);
