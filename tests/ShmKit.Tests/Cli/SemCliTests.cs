@@ -135,8 +135,16 @@ public class SemCliTests
             Thread.Sleep(10);
         }
 
-        var info = JsonDocument.Parse(Shmkit.Ok("sem", "info", "--id", id, "--json")).RootElement;
-        Assert.Equal(1, info.GetProperty("semaphores")[0].GetProperty("waitingForIncrease").GetInt32());
+        // The waiter can be cancelled (Ctrl-C), so it waits in 50 ms slices and is briefly off the kernel's queue
+        // between two of them: ask again until `info` catches it waiting.
+        int waiting = 0;
+        while (waiting == 0 && !waiter.HasExited && DateTime.UtcNow < deadline)
+        {
+            var info = JsonDocument.Parse(Shmkit.Ok("sem", "info", "--id", id, "--json")).RootElement;
+            waiting = info.GetProperty("semaphores")[0].GetProperty("waitingForIncrease").GetInt32();
+        }
+
+        Assert.Equal(1, waiting);
 
         Shmkit.Ok("sem", "op", "--id", id, "--delta", "1");
         Assert.Equal(0, waiter.WaitForExit(TimeSpan.FromSeconds(20)));
