@@ -1,7 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using ShmKit.Interop;
 
-namespace ShmKit.Interop;
+namespace ShmKit;
 
 /// <summary>What a failed call was about: enough to write a message a person can act on.</summary>
 /// <param name="Kind">The family of object.</param>
