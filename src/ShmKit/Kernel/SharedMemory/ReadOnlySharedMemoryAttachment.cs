@@ -11,7 +11,7 @@ namespace ShmKit;
 /// <see cref="ReadBytes"/> hold a reference on the mapping for their duration (a call racing <see cref="Dispose"/>
 /// completes or throws <see cref="ObjectDisposedException"/>); spans and refs come only from an
 /// <see cref="Acquire"/>d <see cref="ReadOnlySharedMemoryLease"/> and are valid until its Dispose. For heap-held
-/// <see cref="ReadOnlyMemory{T}"/> use a <see cref="ReadOnlySharedMemoryOwner"/>. See
+/// <see cref="ReadOnlyMemory{T}"/> use a <c>ReadOnlySharedMemoryOwner</c> (Memory layer). See
 /// <see cref="SharedMemoryAttachment"/> for the lifetime and synchronization rules, which are the same.
 /// </remarks>
 public sealed class ReadOnlySharedMemoryAttachment : IDisposable

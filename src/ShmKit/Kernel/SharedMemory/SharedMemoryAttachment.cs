@@ -15,7 +15,7 @@ namespace ShmKit;
 /// <para><b>Spans and refs</b> come only from a lease: <c>using var lease = attachment.Acquire(); Span&lt;byte&gt; s =
 /// lease.Span;</c>. They are valid until the lease's Dispose, and while a lease is out the mapping stays, even if this
 /// attachment is disposed or finalized meanwhile (see <see cref="SharedMemoryLease"/>). For heap-held
-/// <see cref="Memory{T}"/> (streams, pipelines, async code) use a <see cref="SharedMemoryManager"/>.</para>
+/// <see cref="Memory{T}"/> (streams, pipelines, async code) use a <c>SharedMemoryManager</c> (Memory layer).</para>
 /// <para><b>Bounds.</b> Every offset and length is checked against the segment's real size.</para>
 /// <para><b>Dispose</b> drops this attachment's reference: the segment is detached (shmdt) at once, or when the last
 /// lease, memory manager or pin ends. It never removes the segment. A forgotten attachment is detached by its
