@@ -8,7 +8,8 @@ namespace ShmKit.Cli.Bench;
 
 /// <summary>
 /// raw-cs: the C program's busy-spin ping-pong and SPSC ring, written in C# on raw shared memory (a
-/// <see cref="SharedMemorySegment"/> and <see cref="SharedMemoryAttachment.Address"/>, no further ShmKit structure).
+/// <see cref="SharedMemorySegment"/> and the <see cref="SharedMemoryLease.Address"/> of one lease held for the whole
+/// run, no further ShmKit structure).
 /// It shows what .NET itself costs against raw-c, so it must do exactly what the C does.
 /// </summary>
 /// <remarks>
@@ -76,7 +77,8 @@ internal sealed unsafe class RawCsTransport : BenchTransport
 
     internal override long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips)
     {
-        byte* b = (byte*)_attachment!.Address;
+        using var lease = _attachment!.Acquire(); // one reference for the whole run: the mapping cannot go under the loops
+        byte* b = (byte*)lease.Address;
         if (workload == BenchWorkload.Rtt64)
         {
             fixed (long* deltas = roundTrips)
@@ -108,7 +110,8 @@ internal sealed unsafe class RawCsTransport : BenchTransport
 
     internal override long PeerRun(BenchWorkload workload, int count, ulong firstSequence)
     {
-        byte* b = (byte*)_attachment!.Address;
+        using var lease = _attachment!.Acquire();
+        byte* b = (byte*)lease.Address;
         if (workload == BenchWorkload.Rtt64)
         {
             Pong((ulong*)(b + PingOffset), (ulong*)(b + PongOffset), firstSequence, count);

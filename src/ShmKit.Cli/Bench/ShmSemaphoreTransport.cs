@@ -67,7 +67,8 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
 
     internal override long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips)
     {
-        byte* b = (byte*)_attachment!.Address;
+        using var lease = _attachment!.Acquire(); // one reference for the whole run
+        byte* b = (byte*)lease.Address;
         var sem = _semaphores!;
         if (workload == BenchWorkload.Rtt64)
         {
@@ -119,7 +120,8 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
 
     internal override long PeerRun(BenchWorkload workload, int count, ulong firstSequence)
     {
-        byte* b = (byte*)_attachment!.Address;
+        using var lease = _attachment!.Acquire();
+        byte* b = (byte*)lease.Address;
         var sem = _semaphores!;
         if (workload == BenchWorkload.Rtt64)
         {

@@ -40,6 +40,7 @@ internal static class ShmDumpCommand
             return;
         }
 
+        using var lease = attachment.Acquire();
         Span<byte> previous = stackalloc byte[BytesPerLine];
         Span<char> line = stackalloc char[80];
         bool havePrevious = false;
@@ -47,7 +48,7 @@ internal static class ShmDumpCommand
         long end = start + count;
         for (long at = start; at < end; at += BytesPerLine)
         {
-            var bytes = attachment.GetSpan(at, (int)Math.Min(BytesPerLine, end - at));
+            var bytes = lease.GetSpan(at, (int)Math.Min(BytesPerLine, end - at));
             if (havePrevious && bytes.Length == BytesPerLine && bytes.SequenceEqual(previous))
             {
                 if (!inRepeat)

@@ -45,10 +45,11 @@ internal static class ShmReadCommand
     /// <summary>Hands the range to <paramref name="action"/> in spans of at most <see cref="ChunkSize"/> bytes, straight from the mapping.</summary>
     private static void ForEachChunk(ReadOnlySharedMemoryAttachment attachment, long start, long count, PayloadOutput.ChunkAction action)
     {
+        using var lease = attachment.Acquire();
         for (long done = 0; done < count;)
         {
             int n = (int)Math.Min(ChunkSize, count - done);
-            action(attachment.GetSpan(start + done, n));
+            action(lease.GetSpan(start + done, n));
             done += n;
         }
     }

@@ -93,15 +93,16 @@ internal static class DemoClient
             long start = Stopwatch.GetTimestamp();
             long newValue;
             using (rendezvous.Lock(options.Timeout, token))
+            using (var lease = view.Acquire())
             {
-                ref DemoRecord record = ref view.GetRef<DemoRecord>(offset);
+                ref DemoRecord record = ref lease.GetRef<DemoRecord>(offset);
                 newValue = 1_000_000 + random.Next(0, 1_000_000);
                 record.Value = newValue;
                 record.Version++;
                 record.UpdatedBy = Environment.ProcessId;
                 record.Checksum = record.ComputeChecksum();
                 view.Write(DemoTable.UpdateOffset(n), new DemoUpdate { Index = index, NewValue = newValue });
-                ref DemoHeader shared = ref view.GetRef<DemoHeader>(DemoTable.HeaderOffset);
+                ref DemoHeader shared = ref lease.GetRef<DemoHeader>(DemoTable.HeaderOffset);
                 shared.UpdateCount = ++n;
                 shared.ClientProcessId = Environment.ProcessId;
             }
@@ -111,8 +112,9 @@ internal static class DemoClient
         }
 
         using (rendezvous.Lock(options.Timeout, token))
+        using (var lease = view.Acquire())
         {
-            view.GetRef<DemoHeader>(DemoTable.HeaderOffset).ClientDone = 1;
+            lease.GetRef<DemoHeader>(DemoTable.HeaderOffset).ClientDone = 1;
         }
 
         ProcessSignalNotifier.Send(header.ServerProcessId, NotificationSignal.User1);

@@ -54,7 +54,8 @@ internal static class DemoServer
         }
 
         // A private copy: what the table must look like apart from the client's logged updates.
-        byte[] before = view.GetSpan(0, checked((int)size)).ToArray();
+        byte[] before = new byte[checked((int)size)];
+        view.ReadBytes(0, before);
         rendezvous.MarkReady();
         log.Say(string.Create(CultureInfo.InvariantCulture,
             $"wrote {options.Records} records of {DemoTable.RecordSize} bytes; opened the ready gate (semaphore 0: 0 -> 1)"));
@@ -118,10 +119,11 @@ internal static class DemoServer
                 logged[update.Index] = update.NewValue;
             }
 
+            using var lease = view.Acquire();
             for (int i = 0; i < header.RecordCount; i++)
             {
                 long offset = DemoTable.RecordOffset(i);
-                if (!view.GetSpan(offset, DemoTable.RecordSize).SequenceEqual(before.AsSpan(checked((int)offset), DemoTable.RecordSize)))
+                if (!lease.GetSpan(offset, DemoTable.RecordSize).SequenceEqual(before.AsSpan(checked((int)offset), DemoTable.RecordSize)))
                 {
                     changed.Add(i);
                 }

@@ -24,7 +24,9 @@ namespace ShmKit;
 /// call that orders memory (the kernel takes the set's lock), so everything written before the gate opened is
 /// visible after <see cref="WaitReady"/> returns.</para>
 /// <para><b>Updates.</b> After the handshake, take <see cref="Lock"/> around every read or write of data another
-/// process may change: <c>using (region.Lock(TimeSpan.FromSeconds(1))) { region.Attachment.Write(offset, record); }</c>.
+/// process may change: <c>using (region.Lock(TimeSpan.FromSeconds(1))) { region.Attachment.Write(offset, record); }</c>,
+/// or, for an update in place, a lease inside the lock: <c>using var lease = region.Attachment.Acquire();</c> then
+/// <c>ref var r = ref lease.GetRef&lt;Record&gt;(offset);</c>.
 /// The lock orders memory the same way. If a process is killed inside the lock, SEM_UNDO releases the lock but the
 /// record it was writing may be half-written; keep a version or checksum in the record if that matters.</para>
 /// <para><b>Layout rules.</b> The segment is mapped at a different address in every process: store offsets, never

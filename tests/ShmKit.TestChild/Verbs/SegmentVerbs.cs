@@ -31,10 +31,11 @@ internal static class SegmentVerbs
 
         var segment = SharedMemorySegment.Open(key);
         using var attachment = segment.Attach();
+        using var lease = attachment.Acquire();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SIZE {segment.Size}"));
         for (int r = 0; r < records; r++)
         {
-            ReadOnlySpan<byte> record = attachment.GetSpan((long)r * recordSize, recordSize);
+            ReadOnlySpan<byte> record = lease.GetSpan((long)r * recordSize, recordSize);
             for (int i = 0; i < recordSize; i++)
             {
                 if (record[i] != Pattern(r, i))
@@ -46,7 +47,7 @@ internal static class SegmentVerbs
         }
 
         Console.WriteLine("SAW OK");
-        Span<byte> target = attachment.GetSpan((long)edit * recordSize, recordSize);
+        Span<byte> target = lease.GetSpan((long)edit * recordSize, recordSize);
         for (int i = 0; i < recordSize; i++)
         {
             target[i] = Edited(i);

@@ -41,7 +41,7 @@ public class DemoCliTests
         var segment = SharedMemorySegment.CreateNew(key, 4096);
         using (var view = segment.Attach())
         {
-            view.AsSpan().Fill(0xAB);
+            view.FillAll(0xAB);
         }
 
         var set = SemaphoreSet.CreateNew(key, [1, 1]);

@@ -78,7 +78,7 @@ public class ShmErrorsCliTests
         string id = segment.Id.ToString(CultureInfo.InvariantCulture);
         using (var attachment = segment.Attach())
         {
-            attachment.AsSpan().Fill(0x55);
+            attachment.FillAll(0x55);
         }
 
         string error = Shmkit.Run("read", "--id", id, "--offset", "4000", "--length", "100").AssertError(2);
@@ -91,7 +91,7 @@ public class ShmErrorsCliTests
 
         // The failed write touched nothing.
         using var check = segment.AttachReadOnly();
-        Assert.All(check.AsSpan().ToArray(), b => Assert.Equal(0x55, b));
+        Assert.All(check.ReadAll(), b => Assert.Equal(0x55, b));
     }
 
     [Fact]

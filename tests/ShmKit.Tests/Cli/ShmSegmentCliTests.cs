@@ -85,11 +85,11 @@ public class ShmSegmentCliTests
         var key = cleanup.NewKey();
         var segment = cleanup.Add(SharedMemorySegment.CreateNew(key, 4096));
         using var attachment = segment.Attach();
-        attachment.AsSpan().Fill(0xAA);
+        attachment.FillAll(0xAA);
 
         Shmkit.Ok("write", key.ToString(), "--offset", "0x100", "--hex", "de ad be ef");
         Assert.Equal(0xAA, attachment.Read<byte>(0xFF));
-        Assert.Equal([0xDE, 0xAD, 0xBE, 0xEF], attachment.GetSpan(0x100, 4).ToArray());
+        Assert.Equal([0xDE, 0xAD, 0xBE, 0xEF], attachment.ReadAt(0x100, 4));
         Assert.Equal(0xAA, attachment.Read<byte>(0x104));
 
         Shmkit.Ok("write", key.ToString(), "--offset", "1000", "--text", "hello");
@@ -103,11 +103,11 @@ public class ShmSegmentCliTests
         try
         {
             Shmkit.Ok("read", "--id", segment.Id.ToString(CultureInfo.InvariantCulture), "--out", file);
-            Assert.Equal(attachment.AsSpan().ToArray(), File.ReadAllBytes(file));
+            Assert.Equal(attachment.ReadAll(), File.ReadAllBytes(file));
 
             File.WriteAllBytes(file, [1, 2, 3]);
             Shmkit.Ok("write", key.ToString(), "--offset", "4093", "--file", file);
-            Assert.Equal([1, 2, 3], attachment.GetSpan(4093, 3).ToArray());
+            Assert.Equal([1, 2, 3], attachment.ReadAt(4093, 3));
         }
         finally
         {
@@ -125,7 +125,7 @@ public class ShmSegmentCliTests
         var result = Shmkit.RunWithInput(data, "write", "--id", segment.Id.ToString(CultureInfo.InvariantCulture), "--offset", "700");
         Assert.Contains("wrote 300 bytes at offset 700", result.AssertSuccess(), StringComparison.Ordinal);
         using var attachment = segment.AttachReadOnly();
-        Assert.Equal(data, attachment.GetSpan(700, 300).ToArray());
+        Assert.Equal(data, attachment.ReadAt(700, 300));
         Assert.Equal(0, attachment.Read<byte>(699));
     }
 
@@ -146,7 +146,7 @@ public class ShmSegmentCliTests
                     attachment.Write(i, (byte)(i * 7));
                 }
 
-                File.WriteAllBytes(file, attachment.AsSpan().ToArray());
+                File.WriteAllBytes(file, attachment.ReadAll());
             }
 
             string id = segment.Id.ToString(CultureInfo.InvariantCulture);

@@ -119,14 +119,15 @@ public partial class NativeInteropTests
         Assert.Equal(0, info.AttachCount);
 
         using var view = segment.AttachReadOnly();
-        ReadOnlySpan<Record> records = view.GetSpan<Record>(0, 3);
+        using var lease = view.Acquire();
+        ReadOnlySpan<Record> records = lease.GetSpan<Record>(0, 3);
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(1000 + i, records[i].Id);
             Assert.Equal(i + 0.25, records[i].Value);
             Assert.Equal($"rec-{i}", records[i].GetName());
             Assert.Equal(records[i].Id, view.Read<Record>(i * sizeof(Record)).Id);
-            Assert.Equal(records[i].Value, view.GetRef<Record>(i * sizeof(Record)).Value);
+            Assert.Equal(records[i].Value, lease.GetRef<Record>(i * sizeof(Record)).Value);
         }
     }
 
@@ -142,7 +143,8 @@ public partial class NativeInteropTests
             first.SetName("from-csharp");
             a.Write(0, first);
 
-            ref Record second = ref a.GetRef<Record>(sizeof(Record));
+            using var lease = a.Acquire();
+            ref Record second = ref lease.GetRef<Record>(sizeof(Record));
             second.Id = -42;
             second.Value = -1e-300;
             second.SetName("fifteen-chars-x");
@@ -186,7 +188,7 @@ public partial class NativeInteropTests
         Assert.Equal(id, SharedMemorySegment.Open(segment.Key).Id);
         using (var view = segment.AttachReadOnly())
         {
-            Assert.True(view.AsSpan().IndexOfAnyExcept((byte)0) < 0);
+            Assert.True(view.ReadAll().AsSpan().IndexOfAnyExcept((byte)0) < 0);
         }
 
         using (var a = segment.Attach())

@@ -30,8 +30,12 @@ public class AttachmentTests
 
         a.Write(5000, 0x0102030405060708L);
         Assert.Equal(0x0102030405060708L, b.Read<long>(5000));
-        b.GetSpan(100, 3).Fill(9);
-        Assert.Equal([9, 9, 9], a.GetSpan(100, 3).ToArray());
+        using (var lb = b.Acquire())
+        using (var la = a.Acquire())
+        {
+            lb.GetSpan(100, 3).Fill(9);
+            Assert.Equal([9, 9, 9], la.GetSpan(100, 3).ToArray());
+        }
 
         // New segments are zero-filled.
         Assert.Equal(0, a.Read<long>(0));
@@ -44,7 +48,8 @@ public class AttachmentTests
         using var cleanup = new IpcCleanup();
         var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(4096));
         using var a = segment.Attach();
-        a.AsSpan().Fill(0xCC);
+        using var lease = a.Acquire();
+        lease.Span.Fill(0xCC);
 
         a.Write(1, 0x11223344);                     // unaligned int
         a.Write(13, 3.25);                          // unaligned double
@@ -65,42 +70,47 @@ public class AttachmentTests
         Assert.Equal(0xCC, a.Read<byte>(4094));
         Assert.Equal(0xCC, a.Read<byte>(2000));
         Assert.Equal(0xCC, a.Read<byte>(2001 + 24));
-        Assert.Equal(0x44, a.GetSpan(1, 1)[0]); // little-endian
+        Assert.Equal(0x44, lease.GetSpan(1, 1)[0]); // little-endian
     }
 
     [Fact]
-    public void GetRef_Updates_In_Place_And_Works_With_Interlocked_And_Volatile()
+    public void Lease_Refs_Update_In_Place_And_Work_With_Interlocked_And_Volatile()
     {
         using var cleanup = new IpcCleanup();
         var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(4096));
         using var a = segment.Attach();
         using var b = segment.Attach();
+        using var la = a.Acquire();
+        using var lb = b.Acquire();
 
-        ref long counter = ref a.GetRef<long>(64);
+        ref long counter = ref la.GetAlignedRef<long>(64);
         counter = 10;
         Assert.Equal(11, Interlocked.Increment(ref counter));
-        Assert.Equal(11, Volatile.Read(in b.GetRef<long>(64)));
+        Assert.Equal(11, Volatile.Read(in lb.GetAlignedRef<long>(64)));
 
-        ref Record rec = ref a.GetRef<Record>(128);
+        ref Record rec = ref la.GetRef<Record>(128);
         rec.Value = 2.5;
         rec.Id = 5;
         Assert.Equal(5, b.Read<Record>(128).Id);
         Assert.Equal(2.5, b.Read<Record>(128).Value);
 
         using var ro = segment.AttachReadOnly();
-        ref readonly Record view = ref ro.GetRef<Record>(128);
+        using var lro = ro.Acquire();
+        ref readonly Record view = ref lro.GetRef<Record>(128);
         Assert.Equal(5, view.Id);
         rec.Id = 6;
         Assert.Equal(6, view.Id); // the same shared page, seen live
     }
 
     [Fact]
-    public void Spans_Bytes_Clear_And_AsSpan()
+    public void Spans_Bytes_Clear_And_Whole_Span()
     {
         using var cleanup = new IpcCleanup();
         var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(1000));
         using var a = segment.Attach();
-        Assert.Equal(1000, a.AsSpan().Length);
+        using var lease = a.Acquire();
+        Assert.Equal(1000, lease.Span.Length);
+        Assert.Equal(1000, lease.Length);
 
         byte[] data = Enumerable.Range(1, 50).Select(i => (byte)i).ToArray();
         a.WriteBytes(300, data);
@@ -110,15 +120,15 @@ public class AttachmentTests
         Assert.Equal(0, a.Read<byte>(299));
         Assert.Equal(0, a.Read<byte>(350));
 
-        Span<int> ints = a.GetSpan<int>(400, 10);
+        Span<int> ints = lease.GetSpan<int>(400, 10);
         for (int i = 0; i < ints.Length; i++)
         {
             ints[i] = i * i;
         }
 
         Assert.Equal(81, a.Read<int>(400 + (9 * 4)));
-        Assert.Equal(0, a.GetSpan<int>(0, 0).Length);
-        Assert.Equal(0, a.GetSpan(1000, 0).Length); // an empty span at the very end is in bounds
+        Assert.Equal(0, lease.GetSpan<int>(0, 0).Length);
+        Assert.Equal(0, lease.GetSpan(1000, 0).Length); // an empty span at the very end is in bounds
 
         a.Clear(301, 48);
         a.ReadBytes(300, back);
@@ -126,15 +136,16 @@ public class AttachmentTests
         Assert.All(back[1..49], x => Assert.Equal(0, x));
         Assert.Equal(50, back[49]);
 
-        a.AsSpan().Fill(0xAB);
+        lease.Span.Fill(0xAB);
         a.Clear(0, 1000);
-        Assert.True(a.AsSpan().IndexOfAnyExcept((byte)0) < 0);
+        Assert.True(lease.Span.IndexOfAnyExcept((byte)0) < 0);
 
         using var ro = segment.AttachReadOnly();
+        using var lro = ro.Acquire();
         a.WriteBytes(0, data);
-        Assert.Equal(data, ro.GetSpan(0, 50).ToArray());
-        Assert.Equal(data.Length / 2, ro.GetSpan<short>(0, 25).Length);
-        Assert.Equal(1000, ro.AsSpan().Length);
+        Assert.Equal(data, lro.GetSpan(0, 50).ToArray());
+        Assert.Equal(data.Length / 2, lro.GetSpan<short>(0, 25).Length);
+        Assert.Equal(1000, lro.Span.Length);
         byte[] roBack = new byte[50];
         ro.ReadBytes(0, roBack);
         Assert.Equal(data, roBack);
@@ -156,13 +167,26 @@ public class AttachmentTests
         a.Write(Size - 8, 0x55AA55AA55AA55AAL);
         a.Write((long)int.MaxValue + 1, 17);
         Assert.Equal(0x55AA55AA55AA55AAL, a.Read<long>(Size - 8));
-        Assert.Equal(17, a.GetSpan<int>((long)int.MaxValue + 1, 1)[0]);
+        using (var lease = a.Acquire())
+        {
+            Assert.Equal(17, lease.GetSpan<int>((long)int.MaxValue + 1, 1)[0]);
+            Assert.Equal(17, lease.GetAlignedRef<int>((long)int.MaxValue + 1));
+        }
+
         Assert.Throws<ArgumentOutOfRangeException>(() => a.Read<long>(Size - 7));
 
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => a.AsSpan());
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+        {
+            using var lease = a.Acquire();
+            _ = lease.Span;
+        });
         Assert.Contains("2147483647", e.Message, StringComparison.Ordinal);
         using var ro = segment.AttachReadOnly();
-        Assert.Throws<ArgumentOutOfRangeException>(() => ro.AsSpan());
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+        {
+            using var lease = ro.Acquire();
+            _ = lease.Span;
+        });
         Assert.Equal(17, ro.Read<int>((long)int.MaxValue + 1));
     }
 
@@ -200,24 +224,33 @@ public class AttachmentTests
         {
             Check(() => a.Read<long>(offset));
             Check(() => a.Write(offset, 1L));
-            Check(() => a.GetRef<long>(offset));
+            Check(() => a.WithLease(l => _ = l.GetRef<long>(offset)));
+            Check(() => a.WithLease(l => _ = l.GetAlignedRef<long>(offset)));
             Check(() => ro.Read<long>(offset));
-            Check(() => ro.GetRef<long>(offset));
-            Check(() => a.GetSpan<long>(offset, 1));
-            Check(() => ro.GetSpan<long>(offset, 1));
+            Check(() => ro.WithLease(l => _ = l.GetRef<long>(offset)));
+            Check(() => ro.WithLease(l => _ = l.GetAlignedRef<long>(offset)));
+            Check(() => a.WithLease(l => _ = l.GetSpan<long>(offset, 1).Length));
+            Check(() => ro.WithLease(l => _ = l.GetSpan<long>(offset, 1).Length));
         }
 
         if (length == intLength)
         {
-            Check(() => a.GetSpan(offset, intLength));
-            Check(() => ro.GetSpan(offset, intLength));
+            Check(() => a.WithLease(l => _ = l.GetSpan(offset, intLength).Length));
+            Check(() => ro.WithLease(l => _ = l.GetSpan(offset, intLength).Length));
             Check(() => a.ReadBytes(offset, new byte[intLength]));
             Check(() => a.WriteBytes(offset, new byte[intLength]));
             Check(() => ro.ReadBytes(offset, new byte[intLength]));
         }
 
-        // Nothing was written by the failed calls.
-        Assert.True(a.AsSpan().IndexOfAnyExcept((byte)0) < 0);
+        // Nothing was written by the failed calls, and every lease the checks took has been given back.
+        using (var lease = a.Acquire())
+        {
+            Assert.True(lease.Span.IndexOfAnyExcept((byte)0) < 0);
+        }
+
+        a.Dispose();
+        ro.Dispose();
+        Assert.Equal(0, segment.Stat().AttachCount);
     }
 
     [Fact]
@@ -235,18 +268,18 @@ public class AttachmentTests
         Assert.Contains("negative", e.Message, StringComparison.Ordinal);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => a.Write(-4, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetRef<int>(long.MinValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.WithLease(l => _ = l.GetRef<int>(long.MinValue)));
         Assert.Throws<ArgumentOutOfRangeException>(() => a.WriteBytes(-1, new byte[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => ro.Read<int>(-8));
         Assert.Throws<ArgumentOutOfRangeException>(() => ro.ReadBytes(-1, new byte[1]));
 
-        var len = Assert.Throws<ArgumentOutOfRangeException>(() => a.GetSpan(0, -1));
+        var len = Assert.Throws<ArgumentOutOfRangeException>(() => a.WithLease(l => _ = l.GetSpan(0, -1).Length));
         Assert.Equal("length", len.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ro.GetSpan(10, -5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ro.WithLease(l => _ = l.GetSpan(10, -5).Length));
         Assert.Throws<ArgumentOutOfRangeException>(() => a.Clear(0, -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetSpan<int>(0, -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ro.GetSpan<int>(0, -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetSpan<long>(0, int.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.WithLease(l => _ = l.GetSpan<int>(0, -1).Length));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ro.WithLease(l => _ = l.GetSpan<int>(0, -1).Length));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.WithLease(l => _ = l.GetSpan<long>(0, int.MaxValue).Length));
     }
 
     [Fact]
@@ -268,19 +301,15 @@ public class AttachmentTests
 
         Assert.Throws<ObjectDisposedException>(() => a.Read<int>(0));
         Assert.Throws<ObjectDisposedException>(() => a.Write(0, 1));
-        Assert.Throws<ObjectDisposedException>(() => a.GetRef<int>(0));
-        Assert.Throws<ObjectDisposedException>(() => a.GetSpan(0, 1));
-        Assert.Throws<ObjectDisposedException>(() => a.GetSpan<int>(0, 1));
-        Assert.Throws<ObjectDisposedException>(() => a.AsSpan());
+        Assert.Throws<ObjectDisposedException>(() => a.Acquire());
+        Assert.Throws<ObjectDisposedException>(() => a.Address);
         Assert.Throws<ObjectDisposedException>(() => a.ReadBytes(0, new byte[1]));
         Assert.Throws<ObjectDisposedException>(() => a.WriteBytes(0, new byte[1]));
         Assert.Throws<ObjectDisposedException>(() => a.Clear(0, 1));
         Assert.Throws<ObjectDisposedException>(() => a.Read<int>(-1)); // disposed wins over bounds
         Assert.Throws<ObjectDisposedException>(() => ro.Read<int>(0));
-        Assert.Throws<ObjectDisposedException>(() => ro.GetRef<int>(0));
-        Assert.Throws<ObjectDisposedException>(() => ro.GetSpan(0, 1));
-        Assert.Throws<ObjectDisposedException>(() => ro.GetSpan<int>(0, 1));
-        Assert.Throws<ObjectDisposedException>(() => ro.AsSpan());
+        Assert.Throws<ObjectDisposedException>(() => ro.Acquire());
+        Assert.Throws<ObjectDisposedException>(() => ro.Address);
         Assert.Throws<ObjectDisposedException>(() => ro.ReadBytes(0, new byte[1]));
 
         // Detaching never removes the segment: it and its data are still there.
@@ -384,46 +413,76 @@ public class AttachmentTests
     }
 
     [Fact]
-    public void ReadOnly_Attachment_Type_Has_No_Way_To_Write()
+    public void ReadOnly_Types_Have_No_Way_To_Write()
     {
-        var type = typeof(ReadOnlySharedMemoryAttachment);
-        var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly);
-        Assert.NotEmpty(methods);
-        foreach (var m in methods)
+        // The read-only attachment, its lease and its memory owner: none may hand out a writable span, ref, Memory or
+        // pointer, or take data to write.
+        foreach (var type in new[] { typeof(ReadOnlySharedMemoryAttachment), typeof(ReadOnlySharedMemoryLease), typeof(ReadOnlySharedMemoryOwner) })
         {
-            Assert.False(m.Name.StartsWith("Write", StringComparison.Ordinal), $"{m.Name} writes");
-            Assert.False(m.Name.StartsWith("Clear", StringComparison.Ordinal), $"{m.Name} writes");
-            Assert.False(m.Name.StartsWith("Fill", StringComparison.Ordinal), $"{m.Name} writes");
-
-            var ret = m.ReturnType;
-            Assert.False(ret.IsGenericType && ret.GetGenericTypeDefinition() == typeof(Span<>), $"{m.Name} returns a writable Span");
-            Assert.False(ret.IsGenericType && ret.GetGenericTypeDefinition() == typeof(Memory<>), $"{m.Name} returns a writable Memory");
-            Assert.False(ret.IsPointer, $"{m.Name} returns a pointer");
-            if (ret.IsByRef)
+            var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly);
+            Assert.NotEmpty(methods);
+            foreach (var m in methods)
             {
-                bool readOnlyRef = m.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(InAttribute))
-                    || m.ReturnParameter.CustomAttributes.Any(a => a.AttributeType.Name == "IsReadOnlyAttribute");
-                Assert.True(readOnlyRef, $"{m.Name} returns a writable ref");
+                string name = $"{type.Name}.{m.Name}";
+                Assert.False(m.Name.StartsWith("Write", StringComparison.Ordinal), $"{name} writes");
+                Assert.False(m.Name.StartsWith("Clear", StringComparison.Ordinal), $"{name} writes");
+                Assert.False(m.Name.StartsWith("Fill", StringComparison.Ordinal), $"{name} writes");
+
+                var ret = m.ReturnType;
+                Assert.False(ret.IsGenericType && ret.GetGenericTypeDefinition() == typeof(Span<>), $"{name} returns a writable Span");
+                Assert.False(ret.IsGenericType && ret.GetGenericTypeDefinition() == typeof(Memory<>), $"{name} returns a writable Memory");
+                Assert.False(ret == typeof(SharedMemoryLease), $"{name} returns a read-write lease");
+                Assert.False(ret.IsPointer, $"{name} returns a pointer");
+                if (ret.IsByRef)
+                {
+                    bool readOnlyRef = m.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(InAttribute))
+                        || m.ReturnParameter.CustomAttributes.Any(a => a.AttributeType.Name == "IsReadOnlyAttribute");
+                    Assert.True(readOnlyRef, $"{name} returns a writable ref");
+                }
+
+                foreach (var p in m.GetParameters())
+                {
+                    // A method taking a source span of the segment's data would be a write path.
+                    Assert.False(p.ParameterType.IsGenericType && p.ParameterType.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>), $"{name}({p.Name}) takes data to write");
+                }
             }
 
-            foreach (var p in m.GetParameters())
-            {
-                // A method taking a source span or a writable ref of the segment's data would be a write path.
-                Assert.False(p.ParameterType.IsGenericType && p.ParameterType.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>), $"{m.Name}({p.Name}) takes data to write");
-            }
+            Assert.Empty(type.GetFields(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static));
+            Assert.All(type.GetProperties(), p => Assert.False(p.CanWrite, $"{type.Name}.{p.Name} is settable"));
         }
 
-        Assert.Contains(methods, m => m.Name == "GetRef" && m.ReturnType.IsByRef);
-        Assert.Contains(methods, m => m.Name == "GetSpan" && m.ReturnType.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>));
-        Assert.Empty(type.GetFields(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static));
-        Assert.All(type.GetProperties(), p => Assert.False(p.CanWrite, $"{p.Name} is settable"));
+        var roLease = typeof(ReadOnlySharedMemoryLease);
+        Assert.Contains(roLease.GetMethods(), m => m.Name == "GetRef" && m.ReturnType.IsByRef);
+        Assert.Contains(roLease.GetMethods(), m => m.Name == "GetSpan" && m.ReturnType.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>));
+        Assert.Equal(typeof(ReadOnlySharedMemoryLease), typeof(ReadOnlySharedMemoryAttachment).GetMethod("Acquire")!.ReturnType);
 
-        // The read-write type, by contrast, does have them (the check above would catch them).
-        var rw = typeof(SharedMemoryAttachment);
-        Assert.NotNull(rw.GetMethod("WriteBytes"));
-        Assert.Contains(rw.GetMethods(), m => m.Name == "GetSpan" && m.ReturnType.GetGenericTypeDefinition() == typeof(Span<>));
-        var rwRef = rw.GetMethod("GetRef")!;
-        Assert.DoesNotContain(typeof(InAttribute), rwRef.ReturnParameter.GetRequiredCustomModifiers());
+        // The read-write types, by contrast, do have them (the checks above would catch them).
+        Assert.NotNull(typeof(SharedMemoryAttachment).GetMethod("WriteBytes"));
+        var rwLease = typeof(SharedMemoryLease);
+        Assert.Contains(rwLease.GetMethods(), m => m.Name == "GetSpan" && m.ReturnType.GetGenericTypeDefinition() == typeof(Span<>));
+        Assert.DoesNotContain(typeof(InAttribute), rwLease.GetMethod("GetRef")!.ReturnParameter.GetRequiredCustomModifiers());
+    }
+
+    [Fact]
+    public void Attachments_Hand_Out_No_Span_Or_Ref_Only_Leases()
+    {
+        // Spans and refs only from leases: an attachment method returning one could be unmapped under its caller
+        // (segment.Attach().AsSpan() used to be, by the finalizer).
+        foreach (var type in new[] { typeof(SharedMemoryAttachment), typeof(ReadOnlySharedMemoryAttachment) })
+        {
+            foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            {
+                var ret = m.ReturnType;
+                bool span = ret.IsGenericType && (ret.GetGenericTypeDefinition() == typeof(Span<>) || ret.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>));
+                Assert.False(span, $"{type.Name}.{m.Name} returns a span");
+                Assert.False(ret.IsByRef, $"{type.Name}.{m.Name} returns a ref");
+                Assert.False(ret.IsPointer, $"{type.Name}.{m.Name} returns a pointer");
+            }
+
+            Assert.Null(type.GetMethod("AsSpan"));
+            Assert.Null(type.GetMethod("GetSpan"));
+            Assert.Null(type.GetMethod("GetRef"));
+        }
     }
 
     [Fact]

@@ -23,17 +23,21 @@ public class CrossProcessTests
         // Size not a multiple of the record: the tail after the table must stay untouched as well.
         var segment = cleanup.Add(SharedMemorySegment.CreateNew(key, (RecordSize * Records) + 13));
         using var parent = segment.Attach();
-        for (int r = 0; r < Records; r++)
+        using (var lease = parent.Acquire())
         {
-            Span<byte> record = parent.GetSpan((long)r * RecordSize, RecordSize);
-            for (int i = 0; i < RecordSize; i++)
+            for (int r = 0; r < Records; r++)
             {
-                record[i] = Pattern(r, i);
+                Span<byte> record = lease.GetSpan((long)r * RecordSize, RecordSize);
+                for (int i = 0; i < RecordSize; i++)
+                {
+                    record[i] = Pattern(r, i);
+                }
             }
+
+            lease.GetSpan(RecordSize * Records, 13).Fill(0xEE);
         }
 
-        parent.GetSpan(RecordSize * Records, 13).Fill(0xEE);
-        byte[] before = parent.AsSpan().ToArray();
+        byte[] before = parent.ReadAll();
 
         // Who writes: the parent above, then only the child (one record). Who reads: the child (all), then the
         // parent. Ordering: the child starts after the parent's writes and the parent reads after the child exited;
@@ -49,7 +53,7 @@ public class CrossProcessTests
         Assert.Contains("SAW OK", stdout, StringComparison.Ordinal);
         Assert.Contains("EDITED", stdout, StringComparison.Ordinal);
 
-        byte[] after = parent.AsSpan().ToArray();
+        byte[] after = parent.ReadAll();
         var changed = Enumerable.Range(0, after.Length).Where(i => after[i] != before[i]).ToArray();
         Assert.NotEmpty(changed);
         Assert.True(changed.Min() >= EditedRecord * RecordSize, $"byte {changed.Min()} changed before the record");
@@ -72,13 +76,13 @@ public class CrossProcessTests
         var segment = cleanup.Add(SharedMemorySegment.CreateNew(key, 4096));
         using var parent = segment.Attach();
         parent.Write<byte>(0, 42);
-        byte[] before = parent.AsSpan().ToArray();
+        byte[] before = parent.ReadAll();
 
         var (code, stdout, stderr) = ChildProcess.RunChild("shm-readonly-write", key.ToString());
         Assert.Contains("ATTACHED", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("WROTE", stdout, StringComparison.Ordinal);
         Assert.True(code is 134 or 139, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Equal(before, parent.AsSpan().ToArray());
+        Assert.Equal(before, parent.ReadAll());
         Assert.Equal(1, segment.Stat().AttachCount); // the dead child's attachment was detached by the kernel
     }
 }

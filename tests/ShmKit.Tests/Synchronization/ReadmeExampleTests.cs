@@ -17,7 +17,8 @@ public class ReadmeExampleTests
         client.WaitReady(TimeSpan.FromSeconds(5));
         using (client.Lock(TimeSpan.FromSeconds(1)))
         {
-            ref long value = ref client.Attachment.GetRef<long>(128);
+            using var lease = client.Attachment.Acquire();  // spans and refs come from a lease
+            ref long value = ref lease.GetRef<long>(128);
             value++;
         }
 

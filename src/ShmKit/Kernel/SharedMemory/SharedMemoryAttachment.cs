@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace ShmKit;
 
@@ -8,26 +7,33 @@ namespace ShmKit;
 /// straight to the shared pages: other processes see them with no copy and no system call.
 /// </summary>
 /// <remarks>
-/// <para><b>Random access.</b> Typed values (<see cref="Read{T}"/>, <see cref="Write{T}"/>, <see cref="GetRef{T}"/>),
-/// spans (<see cref="GetSpan(long, int)"/>) and byte copies (<see cref="ReadBytes"/>, <see cref="WriteBytes"/>) touch
-/// only the bytes named, so a process can update one record in the middle of a table without touching the rest.
-/// Every offset and length is checked against the segment's real size.</para>
-/// <para><b>Ownership.</b> Spans and refs point into the mapping and are valid only until <see cref="Dispose"/>:
-/// do not keep them past it, and do not dispose while another thread still uses one. Disposing detaches
-/// (shmdt); it never removes the segment.</para>
+/// <para><b>Copies.</b> <see cref="Read{T}"/>, <see cref="Write{T}"/>, <see cref="ReadBytes"/>,
+/// <see cref="WriteBytes"/> and <see cref="Clear"/> touch only the bytes named, so a process can update one record in
+/// the middle of a table without touching the rest. Each holds a reference on the mapping for its duration, so it is
+/// safe to call from any thread at any time: a call that races <see cref="Dispose"/> either completes or throws
+/// <see cref="ObjectDisposedException"/>, it never touches unmapped memory.</para>
+/// <para><b>Spans and refs</b> come only from a lease: <c>using var lease = attachment.Acquire(); Span&lt;byte&gt; s =
+/// lease.Span;</c>. They are valid until the lease's Dispose, and while a lease is out the mapping stays, even if this
+/// attachment is disposed or finalized meanwhile (see <see cref="SharedMemoryLease"/>). For heap-held
+/// <see cref="Memory{T}"/> (streams, pipelines, async code) use a <c>SharedMemoryManager</c> (Memory layer).</para>
+/// <para><b>Bounds.</b> Every offset and length is checked against the segment's real size.</para>
+/// <para><b>Dispose</b> drops this attachment's reference: the segment is detached (shmdt) at once, or when the last
+/// lease, memory manager or pin ends. It never removes the segment. A forgotten attachment is detached by its
+/// finalizer under the same rule.</para>
 /// <para><b>Synchronization.</b> Shared memory has none of its own. Plain reads and writes may tear or be
 /// reordered as seen from another process; use a lock (a semaphore) or <see cref="System.Threading.Volatile"/> and
-/// <see cref="System.Threading.Interlocked"/> on refs from <see cref="GetRef{T}"/> for fields two processes touch.</para>
+/// <see cref="System.Threading.Interlocked"/> on refs from <see cref="SharedMemoryLease.GetAlignedRef{T}"/> for fields
+/// two processes touch.</para>
 /// <para><b>Pointers</b> are valid in this process only: store offsets in shared memory, never addresses.</para>
 /// </remarks>
-public sealed unsafe class SharedMemoryAttachment : IDisposable
+public sealed class SharedMemoryAttachment : IDisposable
 {
     private readonly AttachedRegion _region;
 
-    internal SharedMemoryAttachment(SharedMemorySegment segment, Interop.SafeSharedMemoryAttachHandle handle)
+    internal SharedMemoryAttachment(SharedMemorySegment segment, SafeSharedMemoryAttachHandle handle)
     {
         Segment = segment;
-        _region = new AttachedRegion(handle, segment.Size);
+        _region = new AttachedRegion(handle, segment.Size, readOnly: false);
     }
 
     /// <summary>The segment this attachment maps.</summary>
@@ -36,81 +42,69 @@ public sealed unsafe class SharedMemoryAttachment : IDisposable
     /// <summary>The number of accessible bytes: the segment's size.</summary>
     public long Length => _region.Length;
 
-    /// <summary>The attach address in this process (for unsafe code that opts in; valid until Dispose).</summary>
-    public nint Address => (nint)_region.Base;
+    /// <summary>
+    /// The attach address in this process, for callers who opt in to unsafe code. The memory behind it is mapped only
+    /// while this attachment is undisposed or a lease on it is held: prefer <c>lease.Address</c> of an
+    /// <see cref="Acquire"/>d lease, which cannot be detached under you.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    public nint Address => _region.Address;
 
-    /// <summary>True once detached.</summary>
+    /// <summary>True once <see cref="Dispose"/> has been called (the mapping itself may live on while leases are out).</summary>
     public bool IsDisposed => _region.IsDisposed;
+
+    /// <summary>Internal access for the memory managers of the Memory layer.</summary>
+    internal AttachedRegion Region => _region;
+
+    /// <summary>
+    /// Leases the mapping: the lease's spans and refs stay valid until the lease is disposed, whatever happens to this
+    /// attachment. Use it as <c>using var lease = attachment.Acquire();</c>.
+    /// </summary>
+    /// <returns>A lease holding one reference on the mapping; dispose it exactly once.</returns>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    public SharedMemoryLease Acquire() => new(_region);
 
     /// <summary>Reads a value at <paramref name="offset"/> (any alignment).</summary>
     /// <typeparam name="T">An unmanaged type with the same layout in every process.</typeparam>
     /// <param name="offset">Byte offset from the start of the segment.</param>
     /// <returns>A copy of the value.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The value does not fit inside the segment.</exception>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Read<T>(long offset)
-        where T : unmanaged => Unsafe.ReadUnaligned<T>(_region.Check(offset, sizeof(T)));
+        where T : unmanaged => _region.Read<T>(offset);
 
     /// <summary>Writes a value at <paramref name="offset"/> (any alignment), touching only its bytes.</summary>
     /// <typeparam name="T">An unmanaged type with the same layout in every process.</typeparam>
     /// <param name="offset">Byte offset from the start of the segment.</param>
     /// <param name="value">The value.</param>
     /// <exception cref="ArgumentOutOfRangeException">The value does not fit inside the segment.</exception>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write<T>(long offset, in T value)
-        where T : unmanaged => Unsafe.WriteUnaligned(_region.Check(offset, sizeof(T)), value);
-
-    /// <summary>
-    /// A reference to the value at <paramref name="offset"/>, for in-place updates and for
-    /// <see cref="System.Threading.Volatile"/>/<see cref="System.Threading.Interlocked"/> (which need natural alignment).
-    /// </summary>
-    /// <typeparam name="T">An unmanaged type.</typeparam>
-    /// <param name="offset">Byte offset from the start of the segment.</param>
-    /// <returns>A ref into shared memory, valid until Dispose.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref T GetRef<T>(long offset)
-        where T : unmanaged => ref Unsafe.AsRef<T>(_region.Check(offset, sizeof(T)));
-
-    /// <summary>A span over <paramref name="length"/> bytes at <paramref name="offset"/>.</summary>
-    /// <param name="offset">Byte offset.</param>
-    /// <param name="length">Number of bytes.</param>
-    /// <returns>A span into shared memory, valid until Dispose.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> GetSpan(long offset, int length) => new(_region.Check(offset, length), length);
-
-    /// <summary>A span of <paramref name="count"/> values of <typeparamref name="T"/> at <paramref name="offset"/>.</summary>
-    /// <typeparam name="T">An unmanaged type.</typeparam>
-    /// <param name="offset">Byte offset.</param>
-    /// <param name="count">Number of values.</param>
-    /// <returns>A span into shared memory, valid until Dispose.</returns>
-    public Span<T> GetSpan<T>(long offset, int count)
-        where T : unmanaged
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        return new Span<T>(_region.Check(offset, (long)count * sizeof(T)), count);
-    }
-
-    /// <summary>The whole segment as one span (segments up to 2 GiB - 1).</summary>
-    /// <returns>A span into shared memory, valid until Dispose.</returns>
-    public Span<byte> AsSpan() => new(_region.Check(0, Length), AttachedRegion.CheckSpanLength(Length));
+        where T : unmanaged => _region.Write(offset, value);
 
     /// <summary>Copies bytes out of the segment.</summary>
     /// <param name="offset">Byte offset to read from.</param>
     /// <param name="destination">Receives <c>destination.Length</c> bytes.</param>
-    public void ReadBytes(long offset, Span<byte> destination) =>
-        new ReadOnlySpan<byte>(_region.Check(offset, destination.Length), destination.Length).CopyTo(destination);
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the segment.</exception>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    public void ReadBytes(long offset, Span<byte> destination) => _region.ReadBytes(offset, destination);
 
     /// <summary>Copies bytes into the segment, touching nothing else.</summary>
     /// <param name="offset">Byte offset to write at.</param>
     /// <param name="source">The bytes.</param>
-    public void WriteBytes(long offset, ReadOnlySpan<byte> source) =>
-        source.CopyTo(new Span<byte>(_region.Check(offset, source.Length), source.Length));
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the segment.</exception>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    public void WriteBytes(long offset, ReadOnlySpan<byte> source) => _region.WriteBytes(offset, source);
 
     /// <summary>Sets <paramref name="length"/> bytes at <paramref name="offset"/> to zero.</summary>
     /// <param name="offset">Byte offset.</param>
     /// <param name="length">Number of bytes.</param>
-    public void Clear(long offset, long length) => NativeMemory.Clear(_region.Check(offset, length), (nuint)length);
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the segment.</exception>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    public void Clear(long offset, long length) => _region.Clear(offset, length);
 
-    /// <summary>Detaches (shmdt). The segment stays until it is removed.</summary>
+    /// <summary>Detaches (shmdt) now, or when the last lease, memory manager or pin ends. The segment stays until it is removed. Idempotent.</summary>
     public void Dispose() => _region.Dispose();
 }
