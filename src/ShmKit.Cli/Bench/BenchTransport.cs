@@ -83,6 +83,25 @@ internal abstract class BenchTransport : IDisposable
     /// <summary>Removes what this transport created. Idempotent and safe to call from another thread.</summary>
     protected abstract void Dispose(bool disposing);
 
+    /// <summary>
+    /// Runs a removal (<c>Remove</c> of a segment, semaphore set or queue) for cleanup: an object that is already gone
+    /// counts as removed, whether it was removed by us (a segment after both sides attached, the normal case), by the
+    /// peer, or by someone else. Any other failure propagates to <see cref="BenchCleanup"/>, which reports it.
+    /// </summary>
+    protected static void RemoveQuietly(Action remove)
+    {
+        try
+        {
+            remove();
+        }
+        catch (IpcObjectNotFoundException)
+        {
+        }
+        catch (IpcObjectRemovedException)
+        {
+        }
+    }
+
     /// <summary>Throws the verification failure of a message.</summary>
     protected void Fail(BenchWorkload workload, ulong sequence, string what) =>
         throw new BenchVerificationException(

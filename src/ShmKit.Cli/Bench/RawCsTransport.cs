@@ -61,7 +61,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
     {
         _segment = SharedMemorySegment.CreatePrivate(SegmentSize);
         var segment = _segment;
-        cleanup.Add("raw-cs segment", () => RemoveQuietly(segment));
+        cleanup.Add("raw-cs segment", () => RemoveQuietly(segment.Remove));
         Attach();
         return _segment.Id.ToString(CultureInfo.InvariantCulture);
     }
@@ -300,18 +300,6 @@ internal sealed unsafe class RawCsTransport : BenchTransport
         if (message is not null)
         {
             NativeMemory.AlignedFree(message);
-        }
-    }
-
-    private static void RemoveQuietly(SharedMemorySegment segment)
-    {
-        try
-        {
-            segment.Remove();
-        }
-        catch (IpcObjectNotFoundException)
-        {
-            // Already removed after both sides attached (the normal case).
         }
     }
 

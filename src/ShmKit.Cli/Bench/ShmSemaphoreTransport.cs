@@ -172,21 +172,6 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         }
     }
 
-    private static void RemoveQuietly(Action remove)
-    {
-        try
-        {
-            remove();
-        }
-        catch (IpcObjectNotFoundException)
-        {
-            // Already removed.
-        }
-        catch (IpcObjectRemovedException)
-        {
-        }
-    }
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Attach()
     {

@@ -26,6 +26,9 @@ public class BenchSmokeTests
             int exit = cli.WaitForExit(TimeSpan.FromSeconds(60));
             Assert.True(exit == 0, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
             Assert.Contains("verified", cli.StandardOutput, StringComparison.Ordinal);
+            // A clean run says nothing on stderr: a cleanup step that fails (or reports a normal case as a failure)
+            // shows up here.
+            Assert.True(cli.StandardError.Length == 0, "stderr of a clean run:\n" + cli.StandardError);
             AssertNothingLeft(cli.Id, semaphoresBefore);
 
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
