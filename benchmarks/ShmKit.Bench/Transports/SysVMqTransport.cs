@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// sysv-mq: one System V message queue (<see cref="MessageQueue"/>); type 1 carries pings and data, type 2 the pongs.

@@ -1,8 +1,8 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
-/// One way of moving messages between two processes. The host (the <c>shmkit bench</c> process) is the pinger for
-/// latency and the consumer for throughput; the peer (<c>shmkit bench-peer</c>, re-launched from the same executable)
+/// One way of moving messages between two processes. The host (the process the user started) is the pinger for
+/// latency and the consumer for throughput; the peer (the same executable started again, <c>peer</c>)
 /// is the ponger and the producer. Both sides of one transport live in this one class, so the two halves of every
 /// protocol sit next to each other.
 /// </summary>
