@@ -61,8 +61,5 @@ internal static class ShmKitCommandLine
         SemCommand.Create(),
         MsgCommand.Create(),
         DemoCommand.Create(),
-        // Benchmarks.
-        BenchCommand.Create(),
-        BenchPeerCommand.Create(),
     ];
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace ShmKit.Interop;
 
-/// <summary>Process-level calls: identity, signals and CPU affinity (unistd.h, signal.h, sched.h).</summary>
+/// <summary>Process-level calls: identity and signals (unistd.h, signal.h).</summary>
 internal static unsafe partial class ProcessCalls
 {
     internal const int SIGKILL = 9;
@@ -32,13 +32,6 @@ internal static unsafe partial class ProcessCalls
     /// <summary>tgkill(2): sends a signal to one thread of a process (used to interrupt a blocked call with EINTR).</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "tgkill", SetLastError = true)]
     internal static partial int tgkill(int tgid, int tid, int sig);
-
-    /// <summary>sched_setaffinity(2) for the calling thread when <paramref name="pid"/> is 0.</summary>
-    [LibraryImport(Libraries.Libc, EntryPoint = "sched_setaffinity", SetLastError = true)]
-    internal static partial int sched_setaffinity(int pid, nuint cpusetsize, ulong* mask);
-
-    [LibraryImport(Libraries.Libc, EntryPoint = "sched_getaffinity", SetLastError = true)]
-    internal static partial int sched_getaffinity(int pid, nuint cpusetsize, ulong* mask);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "getpagesize")]
     internal static partial int getpagesize();

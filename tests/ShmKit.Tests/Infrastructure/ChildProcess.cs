@@ -5,8 +5,8 @@ using System.Text;
 namespace ShmKit.Tests;
 
 /// <summary>
-/// A separately started OS process for cross-process tests: the ShmKit.TestChild program, the shmkit CLI, a C
-/// program, or any executable. Output is collected line by line; <see cref="WaitForLine"/> waits for a marker
+/// A separately started OS process for cross-process tests: the ShmKit.TestChild program, the shmkit CLI, the
+/// benchmark harness (ShmKit.Bench), a C program, or any executable. Output is collected line by line; <see cref="WaitForLine"/> waits for a marker
 /// such as READY. Dispose kills the whole process tree if it is still running, so no test leaves a process behind.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
@@ -60,6 +60,9 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>The path of the built shmkit CLI (ShmKit.Cli.dll), next to the test assembly.</summary>
     internal static string CliDll => Path.Combine(AppContext.BaseDirectory, "ShmKit.Cli.dll");
 
+    /// <summary>The path of the built benchmark harness (ShmKit.Bench.dll, benchmarks/ShmKit.Bench), next to the test assembly.</summary>
+    internal static string BenchDll => Path.Combine(AppContext.BaseDirectory, "ShmKit.Bench.dll");
+
     /// <summary>The dotnet host that runs this test process.</summary>
     internal static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
@@ -100,6 +103,10 @@ internal sealed class ChildProcess : IDisposable
 
     /// <summary>Starts the shmkit CLI.</summary>
     internal static ChildProcess StartCli(params string[] args) => Start(DotnetHost, [CliDll, .. args]);
+
+    /// <summary>Starts the benchmark harness, optionally with extra environment variables.</summary>
+    internal static ChildProcess StartBench(string[] args, IDictionary<string, string>? environment = null) =>
+        Start(DotnetHost, [BenchDll, .. args], environment);
 
     /// <summary>Starts any program.</summary>
     internal static ChildProcess Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment = null)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// sysv-mq: one System V message queue (<see cref="MessageQueue"/>); type 1 carries pings and data, type 2 the pongs.
@@ -27,12 +27,12 @@ internal sealed unsafe class SysVMqTransport : BenchTransport
     {
         _queue = MessageQueue.CreatePrivate();
         var queue = _queue;
-        cleanup.Add("sysv-mq queue", () => RemoveQuietly(queue));
+        cleanup.Add("sysv-mq queue", () => RemoveQuietly(queue.Remove));
         Allocate();
         return _queue.Id.ToString(CultureInfo.InvariantCulture);
     }
 
-    internal override void RemoveOrphanedObjects() => RemoveQuietly(_queue!);
+    internal override void RemoveOrphanedObjects() => RemoveQuietly(_queue!.Remove);
 
     internal override void ConnectPeer(string setup)
     {
@@ -128,21 +128,6 @@ internal sealed unsafe class SysVMqTransport : BenchTransport
         {
             NativeMemory.AlignedFree(send);
             NativeMemory.AlignedFree(receive);
-        }
-    }
-
-    private static void RemoveQuietly(MessageQueue queue)
-    {
-        try
-        {
-            queue.Remove();
-        }
-        catch (IpcObjectNotFoundException)
-        {
-            // Already removed.
-        }
-        catch (IpcObjectRemovedException)
-        {
         }
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// shm-semaphore: shared memory for the data, a System V semaphore set (<see cref="SemaphoreSet"/>) for every
@@ -171,21 +171,6 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         if (message is not null)
         {
             NativeMemory.AlignedFree(message);
-        }
-    }
-
-    private static void RemoveQuietly(Action remove)
-    {
-        try
-        {
-            remove();
-        }
-        catch (IpcObjectNotFoundException)
-        {
-            // Already removed.
-        }
-        catch (IpcObjectRemovedException)
-        {
         }
     }
 

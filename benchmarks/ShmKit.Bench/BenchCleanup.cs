@@ -1,4 +1,4 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// Everything a run created, to remove in reverse order exactly once: at the end, on an error, on Ctrl-C/SIGTERM
@@ -57,7 +57,7 @@ internal sealed class BenchCleanup
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Console.Error.WriteLine($"shmkit bench: cleanup of {what} failed: {ex.Message}");
+            Console.Error.WriteLine($"shmkit-bench: cleanup of {what} failed: {ex.Message}");
         }
     }
 }

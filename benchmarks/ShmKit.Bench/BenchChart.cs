@@ -1,7 +1,7 @@
 using System.Globalization;
 using ScottPlot;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// The PNG of <c>--chart</c> (ScottPlot 5): round-trip percentile distributions on a log scale, and one throughput bar

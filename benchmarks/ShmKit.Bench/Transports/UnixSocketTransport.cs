@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>unix-socket: a SOCK_STREAM Unix domain socket (<see cref="UnixDomainSocketEndPoint"/>) in the run's temp directory.</summary>
 internal sealed class UnixSocketTransport(string directory) : SocketTransportBase

@@ -1,6 +1,6 @@
 using System.IO.Pipes;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// pipe: two anonymous pipes (<see cref="AnonymousPipeServerStream"/>), host to peer and peer to host; the peer

@@ -1,10 +1,10 @@
 using System.Globalization;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
-/// The peer process (<c>shmkit bench-peer</c>, hidden): the ponger and producer of every .NET transport. It reads one
-/// command per line on stdin and answers on stdout:
+/// The peer process (this program started again with the hidden <c>peer</c> command): the ponger and producer of
+/// every .NET transport. It reads one command per line on stdin and answers on stdout:
 /// <c>run NAME WORKLOAD COUNT FIRSTSEQ</c> → <c>ok START</c> (START = Stopwatch timestamp before the first message) or
 /// <c>fail REASON</c>; <c>quit</c> ends it. It exits by itself when stdin closes or the parent process disappears.
 /// </summary>
@@ -24,7 +24,7 @@ internal static class BenchPeer
             int eq = arg.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                Console.Error.WriteLine($"bench-peer: bad argument '{arg}'.");
+                Console.Error.WriteLine($"shmkit-bench peer: bad argument '{arg}'.");
                 return 2;
             }
 
@@ -48,7 +48,6 @@ internal static class BenchPeer
         }
 
         var transports = new Dictionary<string, BenchTransport>(StringComparer.Ordinal);
-        StartParentWatchdog(parent, () => RemoveOrphans(transports, directory));
         BenchAbort.ThrowIfAborted(); // initializes BenchAbort before any hot loop is compiled (its Flag is then a JIT constant)
         string pinned = "0 not asked";
         if (cpu >= 0)
@@ -69,6 +68,9 @@ internal static class BenchPeer
                 transport.ConnectPeer(setup);
             }
 
+            // Only now, with every transport connected, so that an orphaned peer removes all of them (a host that died
+            // during the connects made one of them fail: the finally below cleans up for it).
+            StartParentWatchdog(parent, () => RemoveOrphans(transports, directory));
             Console.Out.WriteLine("ready " + pinned);
             while (true)
             {
@@ -99,7 +101,7 @@ internal static class BenchPeer
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    if (!ParentAlive(parent))
+                    if (!SelfProcess.ParentAlive(parent))
                     {
                         // The round failed because the host died mid-round (a broken pipe or socket): clean up for it.
                         RemoveOrphans(transports, directory);
@@ -115,7 +117,7 @@ internal static class BenchPeer
         }
         finally
         {
-            if (!ParentAlive(parent))
+            if (!SelfProcess.ParentAlive(parent))
             {
                 RemoveOrphans(transports, directory); // any other way out after the host died (idempotent)
             }
@@ -126,8 +128,6 @@ internal static class BenchPeer
             }
         }
     }
-
-    private static bool ParentAlive(int parent) => parent <= 0 || SelfProcess.IsAlive(parent);
 
     /// <summary>The host died without cleaning up (SIGKILL): remove what outlives both processes, then exit.</summary>
     private static void RemoveOrphans(Dictionary<string, BenchTransport> transports, string? directory)
@@ -153,7 +153,7 @@ internal static class BenchPeer
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Console.Error.WriteLine($"bench-peer: could not remove the objects of {transport.Name}: {ex.Message}");
+                Console.Error.WriteLine($"shmkit-bench peer: could not remove the objects of {transport.Name}: {ex.Message}");
             }
         }
 

@@ -1,4 +1,4 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>The transports, in table order, by name.</summary>
 internal static class BenchTransports

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// The process-wide "stop now" flag that busy-spin loops poll (every 2^20 spins, a few milliseconds): set on Ctrl-C,

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// raw-cs: the C program's busy-spin ping-pong and SPSC ring, written in C# on raw shared memory (a
@@ -62,7 +62,7 @@ internal sealed unsafe class RawCsTransport : BenchTransport
     {
         _segment = SharedMemorySegment.CreatePrivate(SegmentSize);
         var segment = _segment;
-        cleanup.Add("raw-cs segment", () => RemoveQuietly(segment));
+        cleanup.Add("raw-cs segment", () => RemoveQuietly(segment.Remove));
         Attach();
         return _segment.Id.ToString(CultureInfo.InvariantCulture);
     }
@@ -303,18 +303,6 @@ internal sealed unsafe class RawCsTransport : BenchTransport
         if (message is not null)
         {
             NativeMemory.AlignedFree(message);
-        }
-    }
-
-    private static void RemoveQuietly(SharedMemorySegment segment)
-    {
-        try
-        {
-            segment.Remove();
-        }
-        catch (IpcObjectNotFoundException)
-        {
-            // Already removed after both sides attached (the normal case).
         }
     }
 

@@ -1,8 +1,8 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
-/// One way of moving messages between two processes. The host (the <c>shmkit bench</c> process) is the pinger for
-/// latency and the consumer for throughput; the peer (<c>shmkit bench-peer</c>, re-launched from the same executable)
+/// One way of moving messages between two processes. The host (the process the user started) is the pinger for
+/// latency and the consumer for throughput; the peer (the same executable started again, <c>peer</c>)
 /// is the ponger and the producer. Both sides of one transport live in this one class, so the two halves of every
 /// protocol sit next to each other.
 /// </summary>
@@ -82,6 +82,25 @@ internal abstract class BenchTransport : IDisposable
 
     /// <summary>Removes what this transport created. Idempotent and safe to call from another thread.</summary>
     protected abstract void Dispose(bool disposing);
+
+    /// <summary>
+    /// Runs a removal (<c>Remove</c> of a segment, semaphore set or queue) for cleanup: an object that is already gone
+    /// counts as removed, whether it was removed by us (a segment after both sides attached, the normal case), by the
+    /// peer, or by someone else. Any other failure propagates to <see cref="BenchCleanup"/>, which reports it.
+    /// </summary>
+    protected static void RemoveQuietly(Action remove)
+    {
+        try
+        {
+            remove();
+        }
+        catch (IpcObjectNotFoundException)
+        {
+        }
+        catch (IpcObjectRemovedException)
+        {
+        }
+    }
 
     /// <summary>Throws the verification failure of a message.</summary>
     protected void Fail(BenchWorkload workload, ulong sequence, string what) =>

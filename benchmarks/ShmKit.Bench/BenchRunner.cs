@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>Progress of a run: one call after each round.</summary>
 internal readonly record struct BenchProgress(string Transport, BenchWorkload Workload, int Round, int Rounds, bool WarmUp);
 
 /// <summary>
-/// Runs the benchmark: starts the peer (this executable again, <c>bench-peer</c>), pins the host's benchmark thread
+/// Runs the benchmark: starts the peer (this executable again, <c>peer</c>), pins the host's benchmark thread
 /// and the peer's to two different CPUs, runs one warm-up round and then the timed rounds, interleaved: for each
 /// round, every workload, every transport (A B C A B C ...), so a shift of the VM's vCPU placement during the run hits
 /// every transport alike instead of one. Everything created is removed at the end, on an error, on
@@ -50,7 +50,7 @@ internal sealed class BenchRunner
             }
             else if (_peer is { } peer)
             {
-                KillPeer(peer); // mid-round the peer may be blocked or spinning: do not wait for it
+                SelfProcess.Kill(peer); // mid-round the peer may be blocked or spinning: do not wait for it
             }
 
             foreach (var transport in transports)
@@ -271,7 +271,7 @@ internal sealed class BenchRunner
         var setups = peerTransports.Select(t => t.Name + "=" + t.PrepareHost(_cleanup)).ToList();
         var info = SelfProcess.StartInfo(
         [
-            "bench-peer",
+            BenchPeerCommand.Verb,
             "parent=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
             "cpu=" + peerCpu.ToString(CultureInfo.InvariantCulture),
             "dir=" + directory,
@@ -280,7 +280,7 @@ internal sealed class BenchRunner
 
         var peer = Process.Start(info) ?? throw new InvalidOperationException("Could not start the peer process.");
         _peer = peer;
-        _cleanup.Add("peer process " + peer.Id.ToString(CultureInfo.InvariantCulture), () => KillPeer(peer));
+        _cleanup.Add("peer process " + peer.Id.ToString(CultureInfo.InvariantCulture), () => SelfProcess.Kill(peer));
         peer.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -362,32 +362,16 @@ internal sealed class BenchRunner
                 peer.StandardInput.Flush();
                 if (!peer.WaitForExit(5_000))
                 {
-                    KillPeer(peer);
+                    SelfProcess.Kill(peer);
                 }
             }
         }
         catch (IOException)
         {
-            KillPeer(peer);
+            SelfProcess.Kill(peer);
         }
         catch (InvalidOperationException)
         {
-        }
-    }
-
-    private static void KillPeer(Process peer)
-    {
-        try
-        {
-            if (!peer.HasExited)
-            {
-                peer.Kill(entireProcessTree: true);
-                peer.WaitForExit(5_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
         }
     }
 }

@@ -1,6 +1,6 @@
 using HdrHistogram;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>The figures of one transport x workload: one value per timed round, and every round trip for latency.</summary>
 internal sealed class BenchCell(string transport, BenchWorkload workload)

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>A connected stream socket used with blocking Send/Receive over spans (no per-message allocation).</summary>
 internal abstract class SocketTransportBase : StreamTransportBase

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>The results as a console table, as JSON (a stable shape) and as a PNG chart.</summary>
 internal static class BenchReport
@@ -29,7 +29,7 @@ internal static class BenchReport
     internal static void WriteTable(BenchRun run, IAnsiConsole console, bool showRounds = false)
     {
         bool wide = console.Profile.Width >= 96; // min..max only where it fits without wrapping the rows
-        var table = new Table().Border(TableBorder.Rounded).Title("shmkit bench: median over rounds, every message verified");
+        var table = new Table().Border(TableBorder.Rounded).Title("shmkit-bench: median over rounds, every message verified");
         table.AddColumn("workload");
         table.AddColumn("transport");
         table.AddColumn(new TableColumn("median").RightAligned());

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// raw-c: the limit of shared-memory IPC on this machine. A minimal C program (embedded below, compiled with gcc -O3
@@ -14,7 +14,7 @@ internal sealed class RawCTransport(string directory, int hostCpu, int peerCpu) 
 {
     /// <summary>The C source (see the header comment in it for its arguments and output).</summary>
     internal const string Source = """
-/* raw-c: the hardware limit of shared-memory IPC on this machine, for `shmkit bench`.
+/* raw-c: the hardware limit of shared-memory IPC on this machine, for benchmarks/ShmKit.Bench.
  * Two processes (this one and a fork()ed child) share one SysV segment that is IPC_RMIDed right after shmat, so
  * nothing is left even after a crash. The child dies with the parent (PR_SET_PDEATHSIG) and both have an alarm().
  *   rawc rtt  COUNT WARMUP CPU_PARENT CPU_CHILD OUTFILE   -> parent pings, child pongs; per-round-trip ns to OUTFILE
@@ -193,7 +193,7 @@ static int consume(char *b, size_t size, uint64_t slots, uint64_t first, uint64_
 int main(int argc, char **argv)
 {
     alarm(120);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with shmkit bench */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the benchmark */
     int rtt = argc == 7 && strcmp(argv[1], "rtt") == 0;
     int tput = argc == 7 && strcmp(argv[1], "tput") == 0;
     if (!rtt && !tput) { printf("fail usage\n"); return 2; }

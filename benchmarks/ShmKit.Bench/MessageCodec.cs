@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// The message format and its verification, the same for every transport (and in the C program of raw-c).

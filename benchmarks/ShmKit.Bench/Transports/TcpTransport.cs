@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>tcp: loopback 127.0.0.1, an ephemeral port, TCP_NODELAY on both ends.</summary>
 internal sealed class TcpTransport : SocketTransportBase

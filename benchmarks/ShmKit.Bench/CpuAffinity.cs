@@ -1,18 +1,19 @@
 using System.Globalization;
-using ShmKit.Interop;
+using System.Runtime.InteropServices;
+using ShmKit.Bench.Interop;
 
-namespace ShmKit;
+namespace ShmKit.Bench;
 
 /// <summary>
 /// Pins threads to CPUs (sched_setaffinity) and lists the CPUs this process may run on (sched_getaffinity).
-/// Busy-spinning shared-memory code and benchmarks use it to keep each side on its own core.
+/// The benchmark uses it to keep each side of a transport on its own core (internal to it: the library has no use for it).
 /// </summary>
 /// <remarks>
 /// Affinity is per thread on Linux: <see cref="TryPinCurrentThread"/> affects only the calling OS thread. Managed
 /// code stays on the OS thread it started on, so pinning the thread that runs a loop pins that loop. CPU numbers
 /// above 1023 are not supported (a 1024-bit mask, the glibc default <c>cpu_set_t</c>).
 /// </remarks>
-public static class CpuAffinity
+internal static class CpuAffinity
 {
     private const int MaskWords = 16; // 16 x 64 = 1024 CPUs, sizeof(cpu_set_t) in glibc.
 
@@ -21,13 +22,13 @@ public static class CpuAffinity
     /// taskset and cgroups may narrow below <see cref="Environment.ProcessorCount"/>).
     /// </summary>
     /// <remarks>An empty list means the mask could not be read.</remarks>
-    public static unsafe IReadOnlyList<int> AllowedCpus
+    internal static unsafe IReadOnlyList<int> AllowedCpus
     {
         get
         {
             ulong* mask = stackalloc ulong[MaskWords];
             new Span<ulong>(mask, MaskWords).Clear();
-            if (ProcessCalls.sched_getaffinity(0, MaskWords * sizeof(ulong), mask) < 0)
+            if (AffinityCalls.sched_getaffinity(0, MaskWords * sizeof(ulong), mask) < 0)
             {
                 return [];
             }
@@ -52,7 +53,7 @@ public static class CpuAffinity
     /// <param name="cpu">The CPU number (0-based, as in <c>/proc/cpuinfo</c> and <see cref="AllowedCpus"/>).</param>
     /// <param name="reason">Why it could not be pinned (null on success): a CPU out of range, or the kernel's refusal.</param>
     /// <returns>True when the thread now runs only on <paramref name="cpu"/>.</returns>
-    public static unsafe bool TryPinCurrentThread(int cpu, out string? reason)
+    internal static unsafe bool TryPinCurrentThread(int cpu, out string? reason)
     {
         if (cpu < 0 || cpu >= MaskWords * 64)
         {
@@ -63,11 +64,11 @@ public static class CpuAffinity
         ulong* mask = stackalloc ulong[MaskWords];
         new Span<ulong>(mask, MaskWords).Clear();
         mask[cpu / 64] = 1UL << (cpu % 64);
-        if (ProcessCalls.sched_setaffinity(0, MaskWords * sizeof(ulong), mask) < 0)
+        if (AffinityCalls.sched_setaffinity(0, MaskWords * sizeof(ulong), mask) < 0)
         {
-            int errno = Errno.Last;
+            int errno = Marshal.GetLastPInvokeError();
             reason = string.Create(CultureInfo.InvariantCulture,
-                $"sched_setaffinity(CPU {cpu}) failed: {Errno.Describe(errno)} (errno {errno}); the CPU may be offline or outside this process's allowed set (cgroup cpuset, taskset).");
+                $"sched_setaffinity(CPU {cpu}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); the CPU may be offline or outside this process's allowed set (cgroup cpuset, taskset).");
             return false;
         }
 
@@ -78,7 +79,7 @@ public static class CpuAffinity
     /// <summary>Lets the calling thread run on every CPU in <paramref name="cpus"/> again (undoes a pin).</summary>
     /// <param name="cpus">The CPUs, for example a saved <see cref="AllowedCpus"/>.</param>
     /// <returns>True on success.</returns>
-    public static unsafe bool TrySetCurrentThread(IEnumerable<int> cpus)
+    internal static unsafe bool TrySetCurrentThread(IEnumerable<int> cpus)
     {
         ArgumentNullException.ThrowIfNull(cpus);
         ulong* mask = stackalloc ulong[MaskWords];
@@ -91,6 +92,6 @@ public static class CpuAffinity
             }
         }
 
-        return ProcessCalls.sched_setaffinity(0, MaskWords * sizeof(ulong), mask) == 0;
+        return AffinityCalls.sched_setaffinity(0, MaskWords * sizeof(ulong), mask) == 0;
     }
 }

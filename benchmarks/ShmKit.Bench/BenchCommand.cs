@@ -1,18 +1,21 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using ShmKit.Cli.Bench;
 using Spectre.Console;
 
-namespace ShmKit.Cli.Commands;
+namespace ShmKit.Bench;
 
 /// <summary>
-/// <c>shmkit bench</c>: measures shared memory against pipes, sockets, TCP, semaphores and message queues between two
-/// real processes on this host, every message verified.
+/// The benchmark's command line (<c>dotnet run -c Release --project benchmarks/ShmKit.Bench -- [options]</c>): measures
+/// shared memory against pipes, sockets, TCP, semaphores and message queues between two real processes on this host,
+/// every message verified.
 /// </summary>
 internal static class BenchCommand
 {
-    internal static Command Create()
+    /// <summary>The prefix of every line this program writes to stderr.</summary>
+    internal const string Name = "shmkit-bench";
+
+    internal static RootCommand Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Fewer rounds (7) and messages: finishes within a minute on a 2-core machine." };
         var only = new Option<string?>("--only") { Description = "Run only these transports (comma-separated): " + string.Join(", ", BenchTransports.Names) + "." };
@@ -20,7 +23,7 @@ internal static class BenchCommand
         var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles, throughput bars) to this file." };
         var rounds = new Option<bool>("--show-rounds") { Description = "Also print every round's figure, in order (rounds are interleaved across transports)." };
         var smoke = new Option<bool>("--smoke") { Description = "One round of tiny counts, for tests.", Hidden = true };
-        var command = new Command("bench", "Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues.")
+        var command = new RootCommand("Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues.")
         {
             quick, only, json, chart, rounds, smoke,
         };
@@ -37,7 +40,7 @@ internal static class BenchCommand
     {
         if (settings.Only is { } names && names.FirstOrDefault(n => !BenchTransports.Names.Contains(n)) is { } unknown)
         {
-            Console.Error.WriteLine($"shmkit bench: unknown transport '{unknown}'. Known: {string.Join(", ", BenchTransports.Names)}.");
+            Console.Error.WriteLine($"{Name}: unknown transport '{unknown}'. Known: {string.Join(", ", BenchTransports.Names)}.");
             return 2;
         }
 
@@ -45,7 +48,7 @@ internal static class BenchCommand
         {
             if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
             {
-                Console.Error.WriteLine($"shmkit bench: the directory of '{path}' does not exist; create it or choose another path.");
+                Console.Error.WriteLine($"{Name}: the directory of '{path}' does not exist; create it or choose another path.");
                 return 2;
             }
         }
@@ -73,22 +76,22 @@ internal static class BenchCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("shmkit bench: aborted: " + BenchAbort.Reason + "; everything it created has been removed.");
+            Console.Error.WriteLine(Name + ": aborted: " + BenchAbort.Reason + "; everything it created has been removed.");
             return signalExitCode != 0 ? signalExitCode : 1;
         }
         catch (BenchVerificationException ex)
         {
-            Console.Error.WriteLine("shmkit bench: VERIFICATION FAILED: " + ex.Message);
+            Console.Error.WriteLine(Name + ": VERIFICATION FAILED: " + ex.Message);
             return 1;
         }
         catch (Exception ex) when (BenchAbort.IsAborted)
         {
-            Console.Error.WriteLine("shmkit bench: aborted: " + BenchAbort.Reason + " (" + ex.Message + "); everything it created has been removed.");
+            Console.Error.WriteLine(Name + ": aborted: " + BenchAbort.Reason + " (" + ex.Message + "); everything it created has been removed.");
             return signalExitCode != 0 ? signalExitCode : 1;
         }
         catch (Exception ex) when (ex is IpcException or IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            Console.Error.WriteLine("shmkit bench: " + ex.Message + " Everything it created has been removed.");
+            Console.Error.WriteLine(Name + ": " + ex.Message + " Everything it created has been removed.");
             return 1;
         }
 
@@ -112,7 +115,7 @@ internal static class BenchCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine("shmkit bench: could not write the output file: " + ex.Message);
+            Console.Error.WriteLine(Name + ": could not write the output file: " + ex.Message);
             return 1;
         }
 

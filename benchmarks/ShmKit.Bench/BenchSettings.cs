@@ -1,4 +1,4 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>How long a run is: rounds and per-round message counts (identical for every transport of a kind).</summary>
 /// <param name="Mode">quick (about 20 s on this 2-core VM, under 60 s when the machine is busy), full (a few minutes) or smoke (tests: tiny counts).</param>

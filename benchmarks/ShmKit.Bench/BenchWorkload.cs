@@ -1,4 +1,4 @@
-namespace ShmKit.Cli.Bench;
+namespace ShmKit.Bench;
 
 /// <summary>The four workloads every transport runs, identically.</summary>
 internal enum BenchWorkload
