@@ -24,6 +24,9 @@ internal sealed unsafe class AttachedRegion : IDisposable
 
     internal byte* Base { get; }
 
+    /// <summary>The handle that detaches (for Memory/'s MappedRegion, which AddRefs it; rewired to issue 7's leases at merge).</summary>
+    internal SafeSharedMemoryAttachHandle Handle => _handle;
+
     internal long Length { get; }
 
     internal bool IsDisposed => _handle.IsClosed;

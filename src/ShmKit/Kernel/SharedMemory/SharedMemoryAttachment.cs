@@ -39,6 +39,9 @@ public sealed unsafe class SharedMemoryAttachment : IDisposable
     /// <summary>The attach address in this process (for unsafe code that opts in; valid until Dispose).</summary>
     public nint Address => (nint)_region.Base;
 
+    /// <summary>TEMPORARY seam (issue 8): the detaching handle, AddRef'd by Memory/MappedRegion until issue 7's leases replace it.</summary>
+    internal System.Runtime.InteropServices.SafeHandle Handle => _region.Handle;
+
     /// <summary>True once detached.</summary>
     public bool IsDisposed => _region.IsDisposed;
 
