@@ -30,7 +30,7 @@ internal static class ManagedSegmentTestSupport
     /// Finds or creates an Event-kind test structure whose initializer claims and publishes a StructureHeader, then
     /// validates that header (the same as ShmKit.TestChild's managed-race verb does for names starting with "s").
     /// </summary>
-    internal static (long Offset, bool Created) FindOrCreateStructure(ManagedSegment segment, string name)
+    internal static (long Offset, bool Created) FindOrCreateStructure(ManagedSegment segment, string name, TimeSpan? timeout = null)
     {
         StructureLocation location = segment.FindOrCreate(name, ShmStructureKind.Event, 1, 128,
             static (in RegionLease lease, long offset, long length) =>
@@ -38,7 +38,8 @@ internal static class ManagedSegmentTestSupport
                 Assert.True(StructureHeader.TryClaim(lease, offset, ShmStructureKind.Event, out HeaderClaim claim));
                 lease.Ref<long>(offset + StructureHeader.Size) = 0x5EED;
                 StructureHeader.Publish(lease, claim, length, 0, 0, default, "test structure");
-            });
+            },
+            timeout);
         using RegionLease lease = segment.Region.Acquire();
         HeaderAcquisition header = StructureHeader.Acquire(lease, location.Offset, location.Length, ShmStructureKind.Event, HeaderClaimPolicy.OpenOnly,
             TemporaryFutex.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
