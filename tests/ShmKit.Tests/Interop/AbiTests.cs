@@ -93,7 +93,7 @@ public partial class AbiTests
     private static string GenerateKernelHeaderProgram(IEnumerable<string> names)
     {
         var c = new StringBuilder();
-        foreach (string h in new[] { "stdio.h", "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h" })
+        foreach (string h in new[] { "stdio.h", "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h", "linux/futex.h" })
         {
             c.Append("#include <").Append(h).AppendLine(">");
         }
