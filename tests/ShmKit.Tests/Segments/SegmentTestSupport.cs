@@ -12,8 +12,6 @@ internal static class SegmentTestSupport
 
     internal static uint EffectiveGroupId => TestInterop.getegid();
 
-    internal static bool IsRoot => EffectiveUserId == 0;
-
     /// <summary>One row of /proc/sysvipc/shm, the kernel's own listing.</summary>
     internal sealed record ProcShmRow(int Key, int Id, int Perms, long Size, int CreatorPid, int LastPid, long AttachCount, uint Uid, uint Gid, uint Cuid, uint Cgid, long AttachTime, long DetachTime, long ChangeTime);
 
