@@ -1,10 +1,12 @@
 namespace ShmKit;
 
 /// <summary>
-/// A semaphore set with the key exists, but its creator never finished initializing it: no semop has happened on it
-/// (sem_otime is still 0) within the initialization timeout. Usually the creator crashed between semget and its first
-/// operation, or the set was made by a tool that does not initialize values. Remove it (<c>shmkit sem rm</c>) and
-/// create it again.
+/// A semaphore set with the key exists, but no semop has happened on it (sem_otime is still 0) within the
+/// initialization timeout, so it was not initialized the way ShmKit initializes sets. Either another program made it
+/// and set its values without a semop (<c>ipcmk -S</c> does): then it is live, and
+/// <see cref="SemaphoreSet.OpenById"/> or <see cref="SemaphoreSet.OpenWithoutInitializationWait"/> opens it as it is;
+/// or a ShmKit creator died between semget and its first operation: then nobody uses it, and it can be removed
+/// (<c>ipcrm -s id</c>) and created again.
 /// </summary>
 public sealed class SemaphoreSetNotInitializedException : TimeoutException
 {

@@ -78,57 +78,6 @@ internal static unsafe partial class Sem
     /// <summary>The largest value a semaphore may hold (SEMVMX in the kernel; fixed, not a sysctl).</summary>
     internal const int SEMVMX = 32767;
 
-    /// <summary>
-    /// The fields of <c>struct semid_ds</c> that ShmKit reads, independent of the architecture's layout.
-    /// </summary>
-    internal struct SemaphoreSetStatus
-    {
-        public Ipc.ipc_perm sem_perm;
-        public long sem_otime;
-        public long sem_ctime;
-        public ulong sem_nsems;
-    }
-
-    /// <summary>
-    /// semctl with IPC_STAT, SEM_STAT or SEM_STAT_ANY into the layout of the running architecture:
-    /// x86-64 keeps an unused word after each time (104 bytes), arm64 uses the asm-generic layout (88 bytes).
-    /// Returns semctl's result (-1 with errno set on failure).
-    /// </summary>
-    internal static int Stat(int semidOrIndex, int cmd, out SemaphoreSetStatus status)
-    {
-        if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
-        {
-            semid_ds_x64 ds = default;
-            int result = semctl(semidOrIndex, 0, cmd, (nint)(&ds));
-            status = new SemaphoreSetStatus { sem_perm = ds.sem_perm, sem_otime = ds.sem_otime, sem_ctime = ds.sem_ctime, sem_nsems = ds.sem_nsems };
-            return result;
-        }
-        else
-        {
-            semid_ds_generic64 ds = default;
-            int result = semctl(semidOrIndex, 0, cmd, (nint)(&ds));
-            status = new SemaphoreSetStatus { sem_perm = ds.sem_perm, sem_otime = ds.sem_otime, sem_ctime = ds.sem_ctime, sem_nsems = ds.sem_nsems };
-            return result;
-        }
-    }
-
-    /// <summary>semctl IPC_SET with the layout of the running architecture (only uid, gid and mode are read by the kernel).</summary>
-    internal static int Set(int semid, in Ipc.ipc_perm perm)
-    {
-        if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
-        {
-            semid_ds_x64 ds = default;
-            ds.sem_perm = perm;
-            return semctl(semid, 0, Ipc.IPC_SET, (nint)(&ds));
-        }
-        else
-        {
-            semid_ds_generic64 ds = default;
-            ds.sem_perm = perm;
-            return semctl(semid, 0, Ipc.IPC_SET, (nint)(&ds));
-        }
-    }
-
     [LibraryImport(Libraries.Libc, EntryPoint = "semget", SetLastError = true)]
     internal static partial int semget(int key, int nsems, int semflg);
 

@@ -91,6 +91,11 @@ public sealed class SharedMemoryRendezvous : IDisposable
     /// <param name="mode">Permission bits of both objects; default 0600 (clients must run as the same user).</param>
     /// <returns>The server's side; write the data, then call <see cref="MarkReady"/>.</returns>
     /// <exception cref="IpcObjectExistsException">A segment or semaphore set with this key exists (a stale one can be removed with <see cref="Remove(IpcKey)"/>).</exception>
+    /// <remarks>
+    /// If anything fails after the segment is created, the segment is detached and removed again and the original
+    /// exception is thrown; should that cleanup fail too, its exceptions are attached to the original one's
+    /// <see cref="Exception.Data"/> under "ShmKit.CleanupFailures" (an <see cref="AggregateException"/>).
+    /// </remarks>
     public static SharedMemoryRendezvous Create(IpcKey key, long size, UnixFileMode mode = DefaultMode)
     {
         CheckNotPrivate(key);
@@ -102,10 +107,11 @@ public sealed class SharedMemoryRendezvous : IDisposable
             var semaphores = SemaphoreSet.CreateNew(key, [0, 1], mode);
             return new SharedMemoryRendezvous(segment, semaphores, attachment, isOwner: true);
         }
-        catch
+        catch (Exception e)
         {
-            attachment?.Dispose();
-            segment.Remove();
+            // Undo in reverse order; a cleanup failure is recorded on e (Data[FailureCleanup.DataKey]) and never
+            // replaces it: the caller needs to know why Create failed, not only that the cleanup did too.
+            FailureCleanup.Run(e, () => attachment?.Dispose(), segment.Remove);
             throw;
         }
     }

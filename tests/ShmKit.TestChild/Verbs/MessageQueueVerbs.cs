@@ -82,6 +82,45 @@ internal static class MessageQueueVerbs
         return 0;
     }
 
+    /// <summary>
+    /// msgq-unreadable &lt;key&gt;: run as another user; creates a queue whose mode (0200) lets its owner send but
+    /// not receive or stat, sends to it by key and by id, and removes it by id. Prints "op: ok" or
+    /// "op: ExceptionType: message" for each step.
+    /// </summary>
+    [Verb("msgq-unreadable")]
+    public static int Unreadable(string[] args)
+    {
+        var key = IpcKey.Parse(args[0], CultureInfo.InvariantCulture);
+        MessageQueue? created = null;
+        Report("create", () => created = MessageQueue.CreateNew(key, UnixFileMode.UserWrite));
+        Report("send-by-key", () => MessageQueue.Open(key).TrySend(1, [1]));
+        Report("open-or-create", () =>
+        {
+            var opened = MessageQueue.OpenOrCreate(key, UnixFileMode.UserWrite);
+            if (opened.WasCreated || !created!.WasCreated)
+            {
+                throw new IpcException("WasCreated is wrong");
+            }
+
+            opened.TrySend(1, [2]);
+        });
+        Report("send-by-id", () => MessageQueue.OpenById(created!.Id).TrySend(1, [3]));
+        Report("remove-by-id", () => MessageQueue.OpenById(created!.Id).Remove());
+        if (created is not null)
+        {
+            try
+            {
+                MessageQueue.Remove(created.Id);
+                Console.WriteLine("LEAKED");
+            }
+            catch (IpcObjectNotFoundException)
+            {
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>msgq-setmaxbytes &lt;id&gt; &lt;bytes&gt;: prints "setmaxbytes: ok" or the exception's type and message.</summary>
     [Verb("msgq-setmaxbytes")]
     public static int SetMaxBytes(string[] args)

@@ -205,9 +205,9 @@ internal static class SegmentVerbs
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ID {segment.Id}"));
             Console.Out.Flush();
-            Try("lock", segment.Lock);
+            Try("lock", segment.LockInMemory);
             Console.WriteLine("locked: " + (segment.Stat().IsLocked ? "yes" : "no"));
-            Try("unlock", segment.Unlock);
+            Try("unlock", segment.UnlockInMemory);
         }
         finally
         {
@@ -215,6 +215,46 @@ internal static class SegmentVerbs
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Args: key1 key2. Run as an unprivileged user: creates segments whose mode (0200, write only) does not let
+    /// their owner read them, with CreateNew (key1), OpenOrCreate (key2, twice) and CreatePrivate, then opens key1
+    /// and key2 by key and removes them. Prints "name: OK" or "name: ExceptionType" for each step, and "LEAKED id"
+    /// for every segment this process created that is still there at the end (which it then removes by id).
+    /// </summary>
+    [Verb("shm-unreadable")]
+    public static int Unreadable(string[] args)
+    {
+        var key1 = IpcKey.Parse(args[0], CultureInfo.InvariantCulture);
+        var key2 = IpcKey.Parse(args[1], CultureInfo.InvariantCulture);
+        const UnixFileMode writeOnly = UnixFileMode.UserWrite;
+        Try("create-new", () => SharedMemorySegment.CreateNew(key1, 4096, writeOnly));
+        Try("open-or-create", () => Expect(SharedMemorySegment.OpenOrCreate(key2, 4096, writeOnly).WasCreated, "WasCreated"));
+        Try("open-or-create-again", () => Expect(!SharedMemorySegment.OpenOrCreate(key2, 4096, writeOnly).WasCreated, "!WasCreated"));
+        Try("create-private", () => SharedMemorySegment.CreatePrivate(4096, writeOnly).Remove());
+        Try("remove-1", () => SharedMemorySegment.Open(key1).Remove());
+        Try("remove-2", () => SharedMemorySegment.Open(key2).Remove());
+        ReportLeaks();
+        return 0;
+    }
+
+    /// <summary>Prints "LEAKED id" for every segment this process created that still exists, and removes it.</summary>
+    internal static void ReportLeaks()
+    {
+        foreach (var info in SharedMemorySegment.GetAll().Where(s => s.CreatorProcessId == Environment.ProcessId && !s.IsMarkedForRemoval))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LEAKED {info.Id}"));
+            SharedMemorySegment.Remove(info.Id);
+        }
+    }
+
+    private static void Expect(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("expected " + what);
+        }
     }
 
     private static void Try(string name, Action action)

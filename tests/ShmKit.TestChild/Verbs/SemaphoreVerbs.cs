@@ -86,6 +86,36 @@ internal static class SemaphoreVerbs
     }
 
     /// <summary>
+    /// args: key1 key2. Run as an unprivileged user. key1: creates a set whose mode (0200) lets its owner alter but
+    /// not read it, opens it by key, releases and takes semaphore 0, sets the mode again and removes it. key2: a set
+    /// that the parent made with mode 0602 (others may alter, not read): opens it, releases semaphore 0, tries to
+    /// remove it. Prints "name: OK" or "name: ExceptionType" for each step.
+    /// </summary>
+    [Verb("sem-alter-only")]
+    public static int AlterOnly(string[] args)
+    {
+        IpcKey key1 = IpcKey.Parse(args[0]);
+        IpcKey key2 = IpcKey.Parse(args[1]);
+        var timeout = TimeSpan.FromSeconds(2);
+        Report("create-0200", () => SemaphoreSet.CreateNew(key1, [0], UnixFileMode.UserWrite));
+        Report("open-0200", () => SemaphoreSet.Open(key1, timeout));
+        Report("release-0200", () => SemaphoreSet.Open(key1, timeout).Release(0, 1, undo: false));
+        Report("trywait-0200", () =>
+        {
+            if (!SemaphoreSet.Open(key1, timeout).TryWait(0, 1, undo: false))
+            {
+                throw new InvalidOperationException("the release did not arrive");
+            }
+        });
+        Report("setmode-0200", () => SemaphoreSet.Open(key1, timeout).SetMode(UnixFileMode.UserWrite));
+        Report("remove-0200", () => SemaphoreSet.Open(key1, timeout).Remove());
+        Report("open-0602", () => SemaphoreSet.Open(key2, timeout));
+        Report("release-0602", () => SemaphoreSet.Open(key2, timeout).Release(0, 1, undo: false));
+        Report("remove-0602", () => SemaphoreSet.Open(key2, timeout).Remove());
+        return 0;
+    }
+
+    /// <summary>
     /// args: key records. The client of the handshake test: opens the rendezvous (retrying until the server creates
     /// it), waits until it is ready, verifies every record and the checksum after them; then updates record
     /// <c>records/2</c> under the lock (UPDATED), and after a line on stdin prints the record the server changed.
@@ -202,6 +232,11 @@ internal static class SemaphoreVerbs
         return 0;
     }
 
+    private static void Report(string name, Action action)
+    {
+        Console.WriteLine(name + ": " + Attempt(action));
+    }
+
     private static string Attempt(Action action)
     {
         try
@@ -211,6 +246,7 @@ internal static class SemaphoreVerbs
         }
         catch (Exception e)
         {
+            Console.Error.WriteLine($"{e.GetType().Name}: {e.Message}");
             return e.GetType().Name;
         }
     }

@@ -184,7 +184,7 @@ public class ShmSegmentCliTests
         Assert.Throws<IpcObjectNotFoundException>(() => SharedMemorySegment.OpenById(id));
     }
 
-    [Fact]
+    [EnvironmentFact(Needs.Gcc)]
     public void Reads_And_Writes_A_Segment_Shared_With_A_C_Program()
     {
         const string source = """

@@ -3,7 +3,6 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using ShmKit.Tests.Segments;
 
 namespace ShmKit.Tests.Interop;
 
@@ -23,6 +22,14 @@ public partial class AbiTests
 
     /// <summary>Declared for other architectures: not comparable with the x86-64 headers.</summary>
     private static readonly HashSet<string> s_otherArchitectures = new(StringComparer.Ordinal) { "semid_ds_generic64" };
+
+    /// <summary>On arm64 semid_ds has the asm-generic layout, and the x86-64 one does not apply.</summary>
+    private static readonly Dictionary<string, string> s_arm64StructTags = new(StringComparer.Ordinal)
+    {
+        ["semid_ds_generic64"] = "semid_ds",
+    };
+
+    private static readonly HashSet<string> s_notArm64 = new(StringComparer.Ordinal) { "semid_ds_x64" };
 
     private static readonly string[] s_requiredStructs =
         ["ipc_perm", "shmid_ds", "shminfo", "shm_info", "semid_ds", "sembuf", "seminfo", "msqid_ds", "msginfo", "timespec"];
@@ -46,11 +53,13 @@ public partial class AbiTests
         typeof(SharedMemorySegment).Assembly.GetTypes()
             .Where(t => t.Namespace == "ShmKit.Interop" && t.IsClass && t.IsAbstract && t.IsSealed); // static classes
 
-    private static IEnumerable<(Type Type, string Tag)> Structs() =>
+    private static IEnumerable<(Type Type, string Tag)> Structs() => Structs(s_structTags, s_otherArchitectures);
+
+    private static IEnumerable<(Type Type, string Tag)> Structs(Dictionary<string, string> tags, HashSet<string> excluded) =>
         InteropClasses()
             .SelectMany(c => c.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic))
-            .Where(t => t.IsValueType && !t.IsEnum && CStructName().IsMatch(t.Name) && !s_otherArchitectures.Contains(t.Name))
-            .Select(t => (t, s_structTags.GetValueOrDefault(t.Name, t.Name)));
+            .Where(t => t.IsValueType && !t.IsEnum && CStructName().IsMatch(t.Name) && !excluded.Contains(t.Name))
+            .Select(t => (t, tags.GetValueOrDefault(t.Name, t.Name)));
 
     private static IEnumerable<(string Name, long Value)> Constants() =>
         InteropClasses()
@@ -200,5 +209,93 @@ public partial class AbiTests
         Assert.Equal(88, Marshal.SizeOf<ShmKit.Interop.Sem.semid_ds_generic64>());
         Assert.Equal(48, Marshal.SizeOf<ShmKit.Interop.Ipc.ipc_perm>());
         Assert.Equal(112, Marshal.SizeOf<ShmKit.Interop.Shm.shmid_ds>());
+    }
+    /// <summary>
+    /// The same structs and constants against the arm64 headers, without an arm64 machine: a C file of
+    /// <c>_Static_assert</c>s on sizeof, offsetof and each field's size (the C# side's values, from Marshal, are the
+    /// same on every 64-bit target: the layouts are explicit and use fixed-size fields), compiled for aarch64 with
+    /// <c>-fsyntax-only</c>. Constants that glibc does not define are looked up in the kernel's uapi headers.
+    /// </summary>
+    [EnvironmentFact(Needs.Aarch64Gcc)]
+    public void Structs_And_Constants_Match_The_Arm64_Headers()
+    {
+        var checks = new StringBuilder();
+        int asserts = 0;
+        void Check(string condition, string message)
+        {
+            checks.AppendLine(CultureInfo.InvariantCulture, $"_Static_assert({condition}, \"{message}\");");
+            asserts++;
+        }
+
+        foreach (var (type, tag) in Structs(s_arm64StructTags, s_notArm64))
+        {
+            Check($"sizeof(struct {tag}) == {Marshal.SizeOf(type)}", $"sizeof(struct {tag}) is {Marshal.SizeOf(type)} in ShmKit.Interop ({type.Name})");
+            foreach (var f in Fields(type))
+            {
+                long offset = Marshal.OffsetOf(type, f.Name).ToInt64();
+                long size = Marshal.SizeOf(f.FieldType);
+                Check($"offsetof(struct {tag}, {f.Name}) == {offset}", $"offsetof(struct {tag}, {f.Name}) is {offset} in ShmKit.Interop");
+                Check($"sizeof(((struct {tag}*)0)->{f.Name}) == {size}", $"sizeof {tag}.{f.Name} is {size} in ShmKit.Interop");
+            }
+        }
+
+        string ConstantChecks()
+        {
+            var c = new StringBuilder();
+            foreach (var (name, value) in Constants())
+            {
+                c.AppendLine(CultureInfo.InvariantCulture, $"#ifdef {name}");
+                c.AppendLine(CultureInfo.InvariantCulture, $"_Static_assert((long long)({name}) == {value}LL, \"{name} is {value} in ShmKit.Interop\");");
+                c.AppendLine("#else");
+                c.AppendLine(CultureInfo.InvariantCulture, $"#pragma message \"undefined: {name}\"");
+                c.AppendLine("#endif");
+            }
+
+            return c.ToString();
+        }
+
+        string libc = "#define _GNU_SOURCE\n" + string.Concat(new[] { "stddef.h", "errno.h", "signal.h", "time.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h" }.Select(h => $"#include <{h}>\n"))
+            + checks + ConstantChecks();
+        string uapi = string.Concat(new[] { "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h" }.Select(h => $"#include <{h}>\n"))
+            + ConstantChecks();
+
+        var (libcCode, libcErrors) = CompileForArm64(libc, "abi_arm64");
+        var (uapiCode, uapiErrors) = CompileForArm64(uapi, "abi_arm64_uapi");
+        Assert.True(libcCode == 0, "the arm64 glibc headers disagree with ShmKit.Interop:\n" + libcErrors);
+        Assert.True(uapiCode == 0, "the arm64 kernel headers disagree with ShmKit.Interop:\n" + uapiErrors);
+        string[] undefinedEverywhere = Constants().Select(k => k.Name)
+            .Where(n => libcErrors.Contains($"undefined: {n}", StringComparison.Ordinal) && uapiErrors.Contains($"undefined: {n}", StringComparison.Ordinal))
+            .ToArray();
+        Assert.True(undefinedEverywhere.Length == 0, "neither the arm64 glibc nor kernel headers define: " + string.Join(", ", undefinedEverywhere));
+        Assert.True(asserts > 60, $"only {asserts} layout checks generated");
+    }
+
+    [Fact]
+    public void Unverified_Architectures_Fail_Clearly_At_First_Use()
+    {
+        IpcAbi.EnsureVerified(Architecture.X64);
+        IpcAbi.EnsureVerified(Architecture.Arm64);
+        foreach (var architecture in new[] { Architecture.X86, Architecture.Arm, Architecture.RiscV64, Architecture.S390x, Architecture.LoongArch64, Architecture.Ppc64le })
+        {
+            var e = Assert.Throws<PlatformNotSupportedException>(() => IpcAbi.EnsureVerified(architecture));
+            Assert.Contains(architecture.ToString(), e.Message, StringComparison.Ordinal);
+            Assert.Contains("x64 and arm64", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static (int ExitCode, string Errors) CompileForArm64(string source, string name)
+    {
+        string dir = Directory.CreateTempSubdirectory("shmkit-arm64-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, name + ".c");
+            File.WriteAllText(file, source);
+            var (code, stdout, stderr) = Segments.SegmentTestSupport.Run(EnvironmentFactAttribute.Aarch64Compiler, "-fsyntax-only", "-std=gnu11", file);
+            return (code, stdout + stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -65,7 +65,7 @@ public class MessageQueueProcessTests
         Assert.Equal(child.Id, info.LastReceiveProcessId);
     }
 
-    [Fact]
+    [EnvironmentFact(Needs.Gcc)]
     public void C_Program_And_ShmKit_Exchange_Messages_Both_Ways()
     {
         using var cleanup = new IpcCleanup();
@@ -108,7 +108,7 @@ public class MessageQueueProcessTests
         Assert.Equal(1, queue.Stat().MessageCount);
     }
 
-    [Fact]
+    [EnvironmentFact(Needs.Root | Needs.UtilLinux)]
     public void Another_User_Is_Denied_A_0600_Queue_Until_It_Owns_It()
     {
         using var cleanup = new IpcCleanup();
@@ -148,6 +148,24 @@ public class MessageQueueProcessTests
                 Directory.Delete(copy, recursive: true);
             }
         }
+    }
+
+    [EnvironmentFact(Needs.Root | Needs.UtilLinux)]
+    public void An_Owner_Who_May_Only_Send_Opens_By_Key_And_Id_Sends_And_Removes()
+    {
+        using var cleanup = new IpcCleanup();
+        var key = cleanup.NewKey();
+        var (code, stdout, stderr) = Segments.SegmentTestSupport.RunChildAsNobody("msgq-unreadable", key.ToString());
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Segments.SegmentTestSupport.AssertOutcomes(
+            stdout,
+            ("create", "ok"),
+            ("send-by-key", "ok"),
+            ("open-or-create", "ok"),
+            ("send-by-id", "ok"),
+            ("remove-by-id", "ok"));
+        Assert.DoesNotContain("LEAKED", stdout, StringComparison.Ordinal);
+        Assert.Throws<IpcObjectNotFoundException>(() => MessageQueue.Open(key));
     }
 
     [Fact]

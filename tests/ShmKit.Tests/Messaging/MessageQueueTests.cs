@@ -6,6 +6,24 @@ namespace ShmKit.Tests.Messaging;
 public class MessageQueueTests
 {
     [Fact]
+    public void OpenOrCreate_Tells_Whether_It_Created_The_Queue()
+    {
+        using var cleanup = new IpcCleanup();
+        var key = cleanup.NewKey();
+        var first = MessageQueue.OpenOrCreate(key);
+        cleanup.AddId('q', first.Id);
+        Assert.True(first.WasCreated);
+        var second = MessageQueue.OpenOrCreate(key);
+        Assert.Equal(first.Id, second.Id);
+        Assert.False(second.WasCreated);
+        Assert.False(MessageQueue.Open(key).WasCreated);
+        Assert.False(MessageQueue.OpenById(first.Id).WasCreated);
+        var created = MessageQueue.CreatePrivate();
+        cleanup.AddId('q', created.Id);
+        Assert.True(created.WasCreated);
+    }
+
+    [Fact]
     public void Receive_Selects_By_Type()
     {
         using var cleanup = new IpcCleanup();

@@ -173,13 +173,13 @@ public class SegmentControlTests
         using var cleanup = new IpcCleanup();
         var segment = cleanup.Add(SharedMemorySegment.CreatePrivate(8192));
         Assert.False(segment.Stat().IsLocked);
-        segment.Lock();
+        segment.LockInMemory();
         var locked = segment.Stat();
         Assert.True(locked.IsLocked);
         Assert.Equal(SharedMemorySegment.DefaultMode, locked.Mode); // SHM_LOCKED is not a permission bit
         Assert.Equal(0x400 | 0x180, SegmentTestSupport.ReadProcSysvipcShm()[segment.Id].Perms);
-        segment.Lock(); // idempotent
-        segment.Unlock();
+        segment.LockInMemory(); // idempotent
+        segment.UnlockInMemory();
         Assert.False(segment.Stat().IsLocked);
     }
 

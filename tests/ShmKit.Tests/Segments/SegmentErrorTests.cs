@@ -30,8 +30,8 @@ public class SegmentErrorTests
         Removed(() => segment.AttachReadOnly(), "shmat(SHM_RDONLY)");
         Removed(() => segment.SetMode(SharedMemorySegment.DefaultMode), "shmctl(IPC_STAT)");
         Removed(() => segment.SetOwner(0, 0), "shmctl(IPC_STAT)");
-        Removed(() => segment.Lock(), "shmctl(SHM_LOCK)");
-        Removed(() => segment.Unlock(), "shmctl(SHM_UNLOCK)");
+        Removed(() => segment.LockInMemory(), "shmctl(SHM_LOCK)");
+        Removed(() => segment.UnlockInMemory(), "shmctl(SHM_UNLOCK)");
         Removed(() => segment.Remove(), "shmctl(IPC_RMID)");
         Removed(() => sameById.Stat(), "shmctl(IPC_STAT)");
 
@@ -70,11 +70,21 @@ public class SegmentErrorTests
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         var report = SegmentTestSupport.ParseReport(stdout);
 
-        // Open needs IPC_STAT (to learn the size), which needs read permission.
-        Assert.Equal(nameof(IpcAccessDeniedException), report["open"]);
+        // Opening by key asks for nothing (shmget without mode bits); OpenOrCreate asks for the 0600 it passes, and
+        // every use is checked: attaching needs read (and write) permission, changing and removing ownership.
+        Assert.Equal("OK", report["open"]);
         Assert.Equal(nameof(IpcAccessDeniedException), report["open-or-create"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["attach"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["attach-ro"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["setmode"]);
+        Assert.Equal(nameof(IpcAccessDeniedException), report["remove"]);
         Assert.Contains("permission denied", stderr, StringComparison.Ordinal);
         Assert.Contains(key.ToString(), stderr, StringComparison.Ordinal);
+
+        // The hint works for the user who got the error: ipcs reads /proc/sysvipc, which shows every owner and mode.
+        Assert.Contains("attach: IpcAccessDeniedException: shmat failed", stderr, StringComparison.Ordinal);
+        Assert.Contains("`ipcs -m` shows its owner and mode", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("shmkit", stderr, StringComparison.Ordinal);
         Assert.Equal(0, segment.Stat().AttachCount);
         Assert.Equal(SharedMemorySegment.DefaultMode, segment.Stat().Mode);
     }

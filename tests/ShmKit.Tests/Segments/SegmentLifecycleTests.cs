@@ -66,11 +66,17 @@ public class SegmentLifecycleTests
         using var cleanup = new IpcCleanup();
         var key = cleanup.NewKey();
         var first = cleanup.Add(SharedMemorySegment.OpenOrCreate(key, 8192));
+        Assert.True(first.WasCreated);
         Assert.Equal(8192, first.Size);
         Assert.Equal(Environment.ProcessId, first.Stat().CreatorProcessId);
 
         var second = SharedMemorySegment.OpenOrCreate(key, 8192);
         Assert.Equal(first.Id, second.Id);
+        Assert.False(second.WasCreated);
+        Assert.True(SharedMemorySegment.CreatePrivate(4096) is var created && created.WasCreated);
+        cleanup.Add(created);
+        Assert.False(SharedMemorySegment.Open(key).WasCreated);
+        Assert.False(SharedMemorySegment.OpenById(first.Id).WasCreated);
 
         // Asking less than the existing size opens it with its real size.
         var smaller = SharedMemorySegment.OpenOrCreate(key, 100);
@@ -288,26 +294,23 @@ public class SegmentLifecycleTests
     }
 
     // Root: an unprivileged caller outside vm.hugetlb_shm_group may get EPERM before the pool is even looked at.
-    [EnvironmentFact(Needs.Root)]
+    [EnvironmentFact(Needs.Root | Needs.FreeHugePages)]
+    public void HugePages_With_Free_Huge_Pages_Work()
+    {
+        const long TwoMiB = 2 << 20;
+        using var cleanup = new IpcCleanup();
+        var segment = cleanup.Add(SharedMemorySegment.CreateNew(cleanup.NewKey(), TwoMiB, options: SharedMemoryCreateOptions.HugePages));
+        using var a = segment.Attach();
+        a.Write(TwoMiB - 8, 99L);
+        Assert.Equal(99L, a.Read<long>(TwoMiB - 8));
+    }
+
+    [EnvironmentFact(Needs.Root | Needs.NoHugePages)]
     public void HugePages_Without_Reserved_Huge_Pages_Is_IpcLimitExceededException_About_nr_hugepages()
     {
         const long TwoMiB = 2 << 20;
         using var cleanup = new IpcCleanup();
         var key = cleanup.NewKey();
-        ulong free = File.ReadLines("/proc/meminfo")
-            .Where(l => l.StartsWith("HugePages_Free:", StringComparison.Ordinal))
-            .Select(l => ulong.Parse(l.Split(':')[1].Trim(), CultureInfo.InvariantCulture))
-            .FirstOrDefault();
-        if (free > 0)
-        {
-            // Huge pages are reserved on this machine: the option must work.
-            var segment = cleanup.Add(SharedMemorySegment.CreateNew(key, TwoMiB, options: SharedMemoryCreateOptions.HugePages));
-            using var a = segment.Attach();
-            a.Write(TwoMiB - 8, 99L);
-            Assert.Equal(99L, a.Read<long>(TwoMiB - 8));
-            return;
-        }
-
         var e = Assert.Throws<IpcLimitExceededException>(() => SharedMemorySegment.CreateNew(key, TwoMiB, options: SharedMemoryCreateOptions.HugePages));
         Assert.Equal(12, e.NativeErrorCode);
         Assert.Contains("nr_hugepages", e.Message, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ShmKit.Interop;
 
 namespace ShmKit.Tests.Segments;
 
@@ -9,11 +8,9 @@ internal static class SegmentTestSupport
     /// <summary>The unprivileged user and group that child processes switch to (nobody/nogroup).</summary>
     internal const int Nobody = 65534;
 
-    internal static uint EffectiveUserId => ProcessCalls.geteuid();
+    internal static uint EffectiveUserId => TestInterop.geteuid();
 
-    internal static uint EffectiveGroupId => ProcessCalls.getegid();
-
-    internal static bool IsRoot => EffectiveUserId == 0;
+    internal static uint EffectiveGroupId => TestInterop.getegid();
 
     /// <summary>One row of /proc/sysvipc/shm, the kernel's own listing.</summary>
     internal sealed record ProcShmRow(int Key, int Id, int Perms, long Size, int CreatorPid, int LastPid, long AttachCount, uint Uid, uint Gid, uint Cuid, uint Cgid, long AttachTime, long DetachTime, long ChangeTime);
@@ -86,17 +83,6 @@ internal static class SegmentTestSupport
         return dir.FullName;
     }
 
-    /// <summary>Why a test that needs root and setpriv cannot run here, or null if it can.</summary>
-    internal static string? CannotSwitchUser()
-    {
-        if (!IsRoot)
-        {
-            return "needs root to switch to uid 65534 with setpriv";
-        }
-
-        return File.Exists("/usr/bin/setpriv") || File.Exists("/bin/setpriv") ? null : "setpriv (util-linux) is not installed";
-    }
-
     /// <summary>Runs a ShmKit.TestChild verb as uid/gid 65534 with no supplementary groups.</summary>
     internal static (int ExitCode, string Stdout, string Stderr) RunChildAsNobody(string verb, params string[] args) =>
         RunChildAsNobody(memlockBytes: null, verb, args);
@@ -124,6 +110,17 @@ internal static class SegmentTestSupport
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Asserts the outcome of each named step in a child's "step: outcome" report, all at once, so a failure shows
+    /// every step that went differently.
+    /// </summary>
+    internal static void AssertOutcomes(string stdout, params (string Step, string Outcome)[] expected)
+    {
+        var report = ParseReport(stdout);
+        var actual = expected.Select(e => (e.Step, report.GetValueOrDefault(e.Step, "(missing)"))).ToArray();
+        Assert.Equal(expected, actual);
     }
 
     /// <summary>Parses "name: value" lines of a child's output.</summary>

@@ -71,4 +71,39 @@ public class ProcessSignalTests
         Assert.True(await listener.WaitAsync(s_generous));
         Assert.Equal(1, listener.ReceivedCount);
     }
+    [Fact]
+    public async Task Dispose_Wakes_Every_Waiter_With_ObjectDisposedException()
+    {
+        var listener = new ProcessSignalListener(NotificationSignal.User2);
+        using var started = new CountdownEvent(2);
+        var blocking = Task.Factory.StartNew(
+            () =>
+            {
+                started.Signal();
+                return listener.Wait(Timeout.InfiniteTimeSpan);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        using var cts = new CancellationTokenSource();
+        var cancellable = Task.Run(() =>
+        {
+            started.Signal();
+            return listener.Wait(Timeout.InfiniteTimeSpan, cts.Token);
+        });
+        Assert.True(started.Wait(s_generous));
+        var asynchronous = listener.WaitAsync(Timeout.InfiniteTimeSpan);
+
+        // Give the waiters a chance to block (if one has not yet, it must still end with ObjectDisposedException).
+        Thread.Sleep(100);
+        listener.Dispose();
+
+        // A hang guard, not a timing assert: before the fix these waits never returned.
+        var all = Task.WhenAll(blocking, cancellable, asynchronous);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10))));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => blocking);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => cancellable);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => asynchronous);
+        Assert.Throws<ObjectDisposedException>(() => listener.Wait(TimeSpan.Zero));
+    }
 }

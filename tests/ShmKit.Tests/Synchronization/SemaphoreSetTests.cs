@@ -221,7 +221,7 @@ public class SemaphoreSetTests
         cleanup.AddId('s', id);
         IpcKey key = SemaphoreSet.OpenById(id).Key;
         var e = Assert.Throws<SemaphoreSetNotInitializedException>(() => SemaphoreSet.Open(key, TimeSpan.FromMilliseconds(200)));
-        Assert.Contains("exists but was never initialized", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no semop happened on it", e.Message, StringComparison.Ordinal);
         Assert.Equal(id, e.Id);
         Assert.Throws<SemaphoreSetNotInitializedException>(() => SemaphoreSet.OpenOrCreate(key, [1, 1], initializationTimeout: TimeSpan.FromMilliseconds(100)));
 
@@ -284,7 +284,7 @@ public class SemaphoreSetTests
             Exception? failure = null;
             var thread = new Thread(() =>
             {
-                Volatile.Write(ref tid, ShmKit.Interop.ProcessCalls.gettid());
+                Volatile.Write(ref tid, TestInterop.gettid());
                 try
                 {
                     set.Wait(0, 1, withTimeout ? TimeSpan.FromSeconds(30) : null);
@@ -296,7 +296,7 @@ public class SemaphoreSetTests
             });
             thread.Start();
             WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block");
-            Assert.Equal(0, ShmKit.Interop.ProcessCalls.tgkill(Environment.ProcessId, Volatile.Read(ref tid), (int)NotificationSignal.User2));
+            Assert.Equal(0, TestInterop.tgkill(Environment.ProcessId, Volatile.Read(ref tid), (int)NotificationSignal.User2));
             Assert.True(listener.Wait(s_generous), "the signal was not delivered");
             WaitUntil(() => set.GetWaitingForIncreaseCount(0) == 1, "the waiter to block again after EINTR");
             Assert.True(thread.IsAlive);
@@ -382,5 +382,33 @@ public class SemaphoreSetTests
 
             Thread.Sleep(5);
         }
+    }
+    [Fact]
+    public void Operations_That_Can_Never_Succeed_Are_Refused_Before_Any_Wait()
+    {
+        using var cleanup = new IpcCleanup();
+        var set = SemaphoreSet.CreatePrivate([32767, 0]);
+        cleanup.AddId('s', set.Id);
+
+        // Taking 32768 needs a value above SEMVMX (32767): no semaphore can ever hold it. With a timeout the old
+        // code timed out; without one it waited forever.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => set.Apply([new SemaphoreOperation(0, short.MinValue)], TimeSpan.FromSeconds(1)));
+        Assert.Equal("operations", e.ParamName);
+        Assert.Contains("32768", e.Message, StringComparison.Ordinal);
+        Assert.Contains("SEMVMX", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.TryApply([new SemaphoreOperation(1, short.MinValue)]));
+
+        // Two takes of one semaphore in one call add up: 20000 + 20000 > 32767.
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.Apply([new SemaphoreOperation(0, -20000), new SemaphoreOperation(0, -20000)], TimeSpan.FromSeconds(1)));
+
+        // Wait-for-zero right after a release of the same semaphore can never see zero.
+        var zero = Assert.Throws<ArgumentOutOfRangeException>(() => set.Apply([new SemaphoreOperation(1, 1, Undo: false), new SemaphoreOperation(1, 0)], TimeSpan.FromSeconds(1)));
+        Assert.Contains("semaphore 1", zero.Message, StringComparison.Ordinal);
+
+        // Possible combinations still work, and nothing above changed a value.
+        Assert.Equal([32767, 0], set.GetValues());
+        set.Apply([new SemaphoreOperation(0, -32767, Undo: false), new SemaphoreOperation(0, 32767, Undo: false), new SemaphoreOperation(1, 0)]);
+        set.Apply([new SemaphoreOperation(0, -20000, Undo: false), new SemaphoreOperation(0, -12767, Undo: false)]);
+        Assert.Equal([0, 0], set.GetValues());
     }
 }

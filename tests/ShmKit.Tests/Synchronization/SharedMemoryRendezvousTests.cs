@@ -97,6 +97,59 @@ public class SharedMemoryRendezvousTests
     }
 
     [Fact]
+    public void A_Failed_Create_Removes_Its_Segment_And_Throws_The_Original_Error()
+    {
+        using var cleanup = new IpcCleanup();
+        IpcKey key = cleanup.NewKey();
+        var squatter = SemaphoreSet.CreateNew(key, [0]);
+        cleanup.AddId('s', squatter.Id);
+
+        // The set's key is taken, so Create fails after it made and attached the segment: the segment goes again.
+        var e = Assert.Throws<IpcObjectExistsException>(() => SharedMemoryRendezvous.Create(key, 64));
+        Assert.Equal("semget", e.Operation);
+        Assert.Null(e.Data[FailureCleanup.DataKey]);
+        Assert.Throws<IpcObjectNotFoundException>(() => SharedMemorySegment.Open(key));
+    }
+
+    [Fact]
+    public void A_Cleanup_That_Fails_Too_Is_Attached_To_The_Original_Error_Not_Thrown_Instead()
+    {
+        var original = new IpcObjectExistsException("semget failed");
+        var later = new InvalidOperationException("the second step still ran");
+        var ranAfterFailure = false;
+        try
+        {
+            try
+            {
+                throw original;
+            }
+            catch (Exception e)
+            {
+                FailureCleanup.Run(
+                    e,
+                    () => throw new IpcObjectRemovedException("shmctl(IPC_RMID) failed"),
+                    () =>
+                    {
+                        ranAfterFailure = true;
+                        throw later;
+                    });
+                throw;
+            }
+        }
+        catch (Exception thrown)
+        {
+            Assert.Same(original, thrown);
+            var failures = Assert.IsType<AggregateException>(thrown.Data[FailureCleanup.DataKey]);
+            Assert.Collection(
+                failures.InnerExceptions,
+                f => Assert.IsType<IpcObjectRemovedException>(f),
+                f => Assert.Same(later, f));
+        }
+
+        Assert.True(ranAfterFailure);
+    }
+
+    [Fact]
     public void Timeouts_Cancellation_And_Stale_Leftovers()
     {
         using var cleanup = new IpcCleanup();
@@ -138,7 +191,7 @@ public class SharedMemoryRendezvousTests
         Assert.Throws<IpcObjectRemovedException>(() => segment.Stat());
     }
 
-    [Fact]
+    [EnvironmentFact(Needs.Gcc)]
     public void A_C_Client_Follows_The_Documented_Protocol()
     {
         const string source = """

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ShmKit.Interop;
+using ShmControl = ShmKit.IpcControl<ShmKit.SharedMemoryKind, ShmKit.Interop.Shm.shmid_ds>;
 
 namespace ShmKit;
 
@@ -16,6 +17,10 @@ namespace ShmKit;
 /// anything wider is the caller's explicit choice.</para>
 /// <para>Lifetime: a segment lives until it is removed, even when no process has it attached. After
 /// <see cref="Remove()"/> it disappears once the last attachment is detached; until then existing attachments keep working.</para>
+/// <para><b>What opening asks of the kernel.</b> Only the id (shmget): opening, removing and changing the mode of a
+/// segment need no read permission, so none of them stats it. The <see cref="Size"/> of a segment this call created is
+/// the size asked; of an opened one it is read on first use (IPC_STAT, or SHM_STAT_ANY when this user may not read the
+/// segment, as ipcs does). A segment that its owner may not read (mode 0200) can thus be created, opened and removed.</para>
 /// <para>Missing versus removed: finding nothing by key or id (<see cref="Open"/>, <see cref="OpenById"/>,
 /// <see cref="Remove(int)"/>) throws <see cref="IpcObjectNotFoundException"/>; using an instance whose segment has
 /// since been removed and detached by everyone (<see cref="Stat"/>, <see cref="Attach"/>, <see cref="SetMode"/>,
@@ -27,11 +32,18 @@ public sealed class SharedMemorySegment
     /// <summary>The default permission: owner read and write (0600).</summary>
     public const UnixFileMode DefaultMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    private SharedMemorySegment(int id, IpcKey key, long size)
+    /// <summary>
+    /// The size in bytes, or -1 until it is read from the kernel. Written once by whichever thread reads it first
+    /// (all of them read the same fixed value: a segment's size never changes), read by any thread with Volatile.
+    /// </summary>
+    private long _size;
+
+    private SharedMemorySegment(int id, IpcKey key, long size, bool wasCreated)
     {
         Id = id;
         Key = key;
-        Size = size;
+        _size = size;
+        WasCreated = wasCreated;
     }
 
     /// <summary>The segment's id (shmid), valid in every process of the host.</summary>
@@ -40,13 +52,39 @@ public sealed class SharedMemorySegment
     /// <summary>The key it was created or opened with (<see cref="IpcKey.Private"/> for private segments).</summary>
     public IpcKey Key { get; }
 
-    /// <summary>The segment's size in bytes, read from the kernel: every access is checked against it.</summary>
-    public long Size { get; }
+    /// <summary>
+    /// The segment's size in bytes: every access is checked against it. The size asked for a segment this call
+    /// created; for an opened one, read from the kernel (shm_segsz) on first use, with IPC_STAT or, when this user may
+    /// not read the segment, SHM_STAT_ANY (as ipcs does).
+    /// </summary>
+    /// <exception cref="IpcObjectRemovedException">The size was not known yet and the segment has been removed.</exception>
+    /// <exception cref="IpcAccessDeniedException">The size was not known yet, this user may not read the segment, and the kernel has no SHM_STAT_ANY (before Linux 4.17).</exception>
+    public long Size
+    {
+        get
+        {
+            long size = Volatile.Read(ref _size);
+            if (size < 0)
+            {
+                size = (long)ShmControl.StatMetadata(Id, Key, existed: true).shm_segsz;
+                Volatile.Write(ref _size, size);
+            }
+
+            return size;
+        }
+    }
+
+    /// <summary>
+    /// True when the call that returned this instance created the segment (<see cref="CreateNew"/>,
+    /// <see cref="CreatePrivate"/>, or <see cref="OpenOrCreate"/> when there was none); false when it opened an
+    /// existing one. A creator initializes the contents (the kernel fills a new segment with zeros).
+    /// </summary>
+    public bool WasCreated { get; }
 
     /// <summary>Creates a segment that must not exist yet (IPC_CREAT|IPC_EXCL).</summary>
     /// <param name="key">The key; <see cref="IpcKey.Private"/> creates a private segment.</param>
     /// <param name="size">Size in bytes, 1 to shmmax.</param>
-    /// <param name="mode">Permission bits; default 0600.</param>
+    /// <param name="mode">Permission bits; default 0600. Any mode works, even one that does not let the owner read (nothing is stat'ed after shmget).</param>
     /// <param name="options">Huge pages or no swap reservation.</param>
     /// <exception cref="IpcObjectExistsException">A segment with this key exists.</exception>
     /// <exception cref="IpcSizeException">The size is above shmmax.</exception>
@@ -54,7 +92,10 @@ public sealed class SharedMemorySegment
     public static SharedMemorySegment CreateNew(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
     {
         CheckCreateSize(size);
-        return Get(key, size, Ipc.IPC_CREAT | Ipc.IPC_EXCL | IpcTime.FromPermissions(mode, nameof(mode)) | CheckOptions(options));
+        int flags = Ipc.IPC_CREAT | Ipc.IPC_EXCL | IpcTime.FromPermissions(mode, nameof(mode)) | CheckOptions(options);
+
+        // Nothing after shmget can fail, so nothing created here can be left behind.
+        return new SharedMemorySegment(ShmControl.Get(key, size, flags), key, size, wasCreated: true);
     }
 
     /// <summary>Creates a private segment (IPC_PRIVATE): new, without a key, shared by passing its <see cref="Id"/>.</summary>
@@ -64,7 +105,10 @@ public sealed class SharedMemorySegment
     public static SharedMemorySegment CreatePrivate(long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None) =>
         CreateNew(IpcKey.Private, size, mode, options);
 
-    /// <summary>Opens the segment with this key, or creates it if there is none (IPC_CREAT).</summary>
+    /// <summary>
+    /// Opens the segment with this key, or creates it if there is none. <see cref="WasCreated"/> tells which: this
+    /// call first tries to create exclusively (IPC_CREAT|IPC_EXCL), and opens the segment only if it exists.
+    /// </summary>
     /// <param name="key">The key (not <see cref="IpcKey.Private"/>).</param>
     /// <param name="size">The size to create; an existing segment must be at least this large.</param>
     /// <param name="mode">Permission bits when created; default 0600.</param>
@@ -72,38 +116,38 @@ public sealed class SharedMemorySegment
     /// <exception cref="IpcSizeException">The existing segment is smaller than <paramref name="size"/>.</exception>
     /// <exception cref="IpcAccessDeniedException">
     /// The segment exists and its mode does not grant this user the access that <paramref name="mode"/> asks for:
-    /// shmget checks the bits passed with IPC_CREAT against an existing segment (use <see cref="Open"/> to open
-    /// without asking for anything).
+    /// shmget checks the bits passed against an existing segment (use <see cref="Open"/> to open without asking
+    /// for anything).
     /// </exception>
     public static SharedMemorySegment OpenOrCreate(IpcKey key, long size, UnixFileMode mode = DefaultMode, SharedMemoryCreateOptions options = SharedMemoryCreateOptions.None)
     {
         CheckNotPrivate(key);
         CheckCreateSize(size);
-        return Get(key, size, Ipc.IPC_CREAT | IpcTime.FromPermissions(mode, nameof(mode)) | CheckOptions(options));
+        int bits = IpcTime.FromPermissions(mode, nameof(mode));
+        var (id, created) = ShmControl.OpenOrCreate(key, size, bits | CheckOptions(options), openFlags: bits);
+        return new SharedMemorySegment(id, key, created ? size : -1, created);
     }
 
-    /// <summary>Opens the existing segment with this key; its size is read from the kernel.</summary>
+    /// <summary>
+    /// Opens the existing segment with this key (shmget without flags, which checks no permission). Its size is read
+    /// from the kernel when first needed.
+    /// </summary>
     /// <param name="key">The key (not <see cref="IpcKey.Private"/>).</param>
     /// <exception cref="IpcObjectNotFoundException">No segment has this key.</exception>
     public static SharedMemorySegment Open(IpcKey key)
     {
         CheckNotPrivate(key);
-        return Get(key, 0, 0);
+        return new SharedMemorySegment(ShmControl.Get(key, 0, 0), key, -1, wasCreated: false);
     }
 
-    /// <summary>Opens a segment by id (from <c>ipcs</c>, <c>shmkit list</c>, or another process).</summary>
+    /// <summary>Opens a segment by id (from <c>ipcs</c>, <see cref="GetAll"/>, or another process).</summary>
     /// <param name="id">The shmid.</param>
     /// <exception cref="IpcObjectNotFoundException">No segment has this id.</exception>
-    public static unsafe SharedMemorySegment OpenById(int id)
+    public static SharedMemorySegment OpenById(int id)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
-        Shm.shmid_ds ds;
-        if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
-        {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", Id: id), existed: false);
-        }
-
-        return new SharedMemorySegment(id, new IpcKey(ds.shm_perm.__key), (long)ds.shm_segsz);
+        Shm.shmid_ds ds = ShmControl.StatMetadata(id, key: null, existed: false);
+        return new SharedMemorySegment(id, new IpcKey(ds.shm_perm.__key), (long)ds.shm_segsz, wasCreated: false);
     }
 
     /// <summary>Attaches the segment for reading and writing (shmat).</summary>
@@ -129,75 +173,47 @@ public sealed class SharedMemorySegment
     public ReadOnlySharedMemoryAttachment AttachReadOnly(nint addressHint = 0, bool roundAddressHint = false) =>
         new(this, AttachCore(addressHint, roundAddressHint, readOnly: true));
 
-    /// <summary>Reads everything the kernel keeps about the segment (IPC_STAT).</summary>
+    /// <summary>Reads everything the kernel keeps about the segment (IPC_STAT). Needs read permission.</summary>
     /// <returns>A snapshot of <c>struct shmid_ds</c>.</returns>
     /// <exception cref="IpcObjectRemovedException">The segment has been removed and its id is no longer in use.</exception>
-    public unsafe SharedMemorySegmentInfo Stat()
-    {
-        Shm.shmid_ds ds;
-        if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
-        {
-            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_STAT)"));
-        }
+    /// <exception cref="IpcAccessDeniedException">This user may not read the segment (<c>ipcs -m</c> shows its owner and mode).</exception>
+    public SharedMemorySegmentInfo Stat() => ToInfo(Id, ShmControl.Stat(Id, Key, existed: true));
 
-        return ToInfo(Id, ds);
-    }
-
-    /// <summary>Changes the permission bits (IPC_SET). Only the owner, the creator or root may.</summary>
+    /// <summary>Changes the permission bits (IPC_SET). Only the owner, the creator or root may; read permission is not needed.</summary>
     /// <param name="mode">The new permission bits (0777 at most).</param>
-    public void SetMode(UnixFileMode mode)
-    {
-        int bits = IpcTime.FromPermissions(mode, nameof(mode));
-        Set((uint)bits, userId: null, groupId: null);
-    }
+    public void SetMode(UnixFileMode mode) => ShmControl.SetMode(Id, Key, mode);
 
     /// <summary>Changes the owner (IPC_SET). Only the owner, the creator or root may.</summary>
     /// <param name="userId">The new owner's user id.</param>
     /// <param name="groupId">The new owner's group id.</param>
-    public void SetOwner(uint userId, uint groupId) => Set(mode: null, userId, groupId);
+    public void SetOwner(uint userId, uint groupId) => ShmControl.SetPermissions(Id, Key, mode: null, userId, groupId);
 
     /// <summary>
     /// Marks the segment for removal (IPC_RMID). It disappears when the last process detaches; attachments that
-    /// exist keep working until then, and no new process can find it by key.
+    /// exist keep working until then, and no new process can find it by key. Needs ownership, not read permission.
     /// </summary>
     /// <exception cref="IpcAccessDeniedException">Only the owner, the creator or root may remove it.</exception>
     /// <exception cref="IpcObjectRemovedException">The segment has already been removed and its id is no longer in use.</exception>
-    public unsafe void Remove()
-    {
-        if (Shm.shmctl(Id, Ipc.IPC_RMID, null) < 0)
-        {
-            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_RMID)"));
-        }
-    }
+    public void Remove() => ShmControl.Remove(Id, Key, existed: true);
 
     /// <summary>Removes the segment with this id (IPC_RMID), as <c>ipcrm -m</c> does.</summary>
     /// <param name="id">The shmid.</param>
-    public static unsafe void Remove(int id)
-    {
-        if (Shm.shmctl(id, Ipc.IPC_RMID, null) < 0)
-        {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_RMID)", Id: id), existed: false);
-        }
-    }
+    public static void Remove(int id) => ShmControl.Remove(id, key: null, existed: false);
 
-    /// <summary>Locks the segment in memory so it is never swapped (SHM_LOCK). Needs CAP_IPC_LOCK or enough RLIMIT_MEMLOCK.</summary>
-    public unsafe void Lock()
+    /// <summary>
+    /// Locks the segment's pages in RAM so they are never swapped out (SHM_LOCK). Needs CAP_IPC_LOCK or enough
+    /// RLIMIT_MEMLOCK. Nothing to do with mutual exclusion: for that, see <see cref="SemaphoreSet"/>.
+    /// </summary>
+    public unsafe void LockInMemory()
     {
         if (Shm.shmctl(Id, Shm.SHM_LOCK, null) < 0)
         {
-            int errno = Errno.Last;
-            ThrowStatFailed(errno, Call("shmctl(SHM_LOCK)"), errno switch
-            {
-                Errno.EPERM => "locking needs CAP_IPC_LOCK, or being the segment's owner or creator with a nonzero RLIMIT_MEMLOCK (`ulimit -l`).",
-                Errno.ENOMEM => string.Create(CultureInfo.InvariantCulture,
-                    $"locking its {Size} bytes would exceed this user's RLIMIT_MEMLOCK (`ulimit -l`, in KiB). Raise the limit, or lock as a process with CAP_IPC_LOCK."),
-                _ => null,
-            });
+            throw SharedMemoryErrors.ForLockInMemory(Errno.Last, Call("shmctl(SHM_LOCK)"), Size);
         }
     }
 
-    /// <summary>Lets the segment be swapped again (SHM_UNLOCK).</summary>
-    public unsafe void Unlock()
+    /// <summary>Lets the segment's pages be swapped again (SHM_UNLOCK).</summary>
+    public unsafe void UnlockInMemory()
     {
         if (Shm.shmctl(Id, Shm.SHM_UNLOCK, null) < 0)
         {
@@ -207,20 +223,10 @@ public sealed class SharedMemorySegment
 
     /// <summary>The host's limits and current usage (IPC_INFO, SHM_INFO).</summary>
     /// <returns>shmmax, shmmin, shmmni, shmseg, shmall and the pages in use.</returns>
-    public static unsafe SharedMemoryLimits GetLimits()
+    public static SharedMemoryLimits GetLimits()
     {
-        Shm.shminfo info;
-        Shm.shm_info usage;
-        if (Shm.shmctl(0, Ipc.IPC_INFO, &info) < 0)
-        {
-            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_INFO)"));
-        }
-
-        if (Shm.shmctl(0, Shm.SHM_INFO, &usage) < 0)
-        {
-            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(SHM_INFO)"));
-        }
-
+        var (_, info) = ShmControl.Query<Shm.shminfo>(Ipc.IPC_INFO, "IPC_INFO");
+        var (_, usage) = ShmControl.Query<Shm.shm_info>(Shm.SHM_INFO, "SHM_INFO");
         return new SharedMemoryLimits
         {
             MaxSegmentSize = info.shmmax,
@@ -238,29 +244,19 @@ public sealed class SharedMemorySegment
 
     /// <summary>
     /// Every segment on the host that this process may see, like <c>ipcs -m</c> (SHM_STAT_ANY, which ignores read
-    /// permission as /proc/sysvipc/shm does; SHM_STAT on kernels before 4.17).
+    /// permission as /proc/sysvipc/shm does; SHM_STAT on kernels without it, before 4.17).
     /// </summary>
     /// <returns>One snapshot per segment, ordered by id.</returns>
-    public static unsafe IReadOnlyList<SharedMemorySegmentInfo> GetAll()
-    {
-        Shm.shm_info usage;
-        int maxIndex = Shm.shmctl(0, Shm.SHM_INFO, &usage);
-        if (maxIndex < 0)
-        {
-            IpcErrors.ThrowLast(new IpcCall(IpcObjectKind.SharedMemory, "shmctl(SHM_INFO)"));
-        }
-
-        return IpcEnumeration.Collect(maxIndex, static (index, any) =>
-        {
-            Shm.shmid_ds ds;
-            int id = Shm.shmctl(index, any ? Shm.SHM_STAT_ANY : Shm.SHM_STAT, &ds);
-            return id >= 0 ? ToInfo(id, ds) : null;
-        });
-    }
+    public static IReadOnlyList<SharedMemorySegmentInfo> GetAll() => ShmControl.GetAll(ToInfo);
 
     /// <inheritdoc/>
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"shm id {Id} key {Key} ({Size} bytes)");
+    public override string ToString()
+    {
+        long size = Volatile.Read(ref _size);
+        return size >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"shm id {Id} key {Key} ({size} bytes)")
+            : string.Create(CultureInfo.InvariantCulture, $"shm id {Id} key {Key}");
+    }
 
     internal IpcCall Call(string operation) => new(IpcObjectKind.SharedMemory, operation, Key, Id);
 
@@ -284,169 +280,18 @@ public sealed class SharedMemorySegment
 
                 if (addressHint != 0)
                 {
-                    throw new ArgumentException(
-                        string.Create(CultureInfo.InvariantCulture, $"{call.Operation} failed for the {call.Describe()}: the address hint 0x{addressHint:x} is not page-aligned (pass roundAddressHint: true for SHM_RND) or overlaps an existing mapping."),
-                        nameof(addressHint));
+                    throw SharedMemoryErrors.BadAddressHint(call, addressHint, roundAddressHint, Size);
                 }
             }
 
-            IpcErrors.Throw(errno, call, errno == Errno.ENOMEM
-                ? string.Create(CultureInfo.InvariantCulture, $"this process has no room in its address space to map {Size} bytes (ENOMEM). Attach a smaller segment, or detach others first.")
-                : null);
+            throw SharedMemoryErrors.ForAttach(errno, call, Size);
         }
 
         return new SafeSharedMemoryAttachHandle(address);
     }
 
-    private unsafe void Set(uint? mode, uint? userId, uint? groupId)
-    {
-        Shm.shmid_ds ds;
-        if (Shm.shmctl(Id, Ipc.IPC_STAT, &ds) < 0)
-        {
-            // IPC_STAT needs read permission but IPC_SET only ownership: an owner who set the mode to 0000 (or
-            // 0200) must still be able to set it back. SHM_STAT_ANY reads the same struct without the read check.
-            int errno = Errno.Last;
-            if (errno != Errno.EACCES || !TryStatAny(Id, &ds))
-            {
-                ThrowStatFailed(errno, Call("shmctl(IPC_STAT)"));
-            }
-        }
-
-        // IPC_SET reads only uid, gid and the permission bits of mode; the rest of the struct is ignored.
-        ds.shm_perm.mode = mode ?? (ds.shm_perm.mode & 0x1FF);
-        ds.shm_perm.uid = userId ?? ds.shm_perm.uid;
-        ds.shm_perm.gid = groupId ?? ds.shm_perm.gid;
-        if (Shm.shmctl(Id, Ipc.IPC_SET, &ds) < 0)
-        {
-            ThrowStatFailed(Errno.Last, Call("shmctl(IPC_SET)"));
-        }
-    }
-
     /// <summary>
-    /// SHM_STAT_ANY (Linux 4.17+) takes an index into the kernel's table, not an id: the index is the id's low bits
-    /// (15 of them, or 24 with ipcmni_extend). The answer counts only if the entry there has this very id.
-    /// </summary>
-    private static unsafe bool TryStatAny(int id, Shm.shmid_ds* ds)
-    {
-        foreach (int mask in (ReadOnlySpan<int>)[0x7FFF, 0xFFFFFF])
-        {
-            if (Shm.shmctl(id & mask, Shm.SHM_STAT_ANY, ds) == id)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static unsafe SharedMemorySegment Get(IpcKey key, long size, int flags)
-    {
-        int id = Shm.shmget(key.Value, (nuint)size, flags);
-        if (id < 0)
-        {
-            int errno = Errno.Last;
-            var call = new IpcCall(IpcObjectKind.SharedMemory, "shmget", key);
-            string? detail = errno switch
-            {
-                Errno.EINVAL => ExplainInvalidSize(key, size),
-                Errno.ENOMEM when (flags & Shm.SHM_HUGETLB) != 0 => ExplainNoHugePages(size),
-                Errno.ENOMEM => ExplainOutOfMemory(size),
-                Errno.EPERM when (flags & Shm.SHM_HUGETLB) != 0 =>
-                    "huge pages need CAP_IPC_LOCK or membership of the group in /proc/sys/vm/hugetlb_shm_group. Run with that capability or group, or create the segment without SharedMemoryCreateOptions.HugePages.",
-                _ => null,
-            };
-            IpcErrors.Throw(errno, call, detail);
-        }
-
-        Shm.shmid_ds ds;
-        if (Shm.shmctl(id, Ipc.IPC_STAT, &ds) < 0)
-        {
-            ThrowStatFailed(Errno.Last, new IpcCall(IpcObjectKind.SharedMemory, "shmctl(IPC_STAT)", key, id));
-        }
-
-        return new SharedMemorySegment(id, key, (long)ds.shm_segsz);
-    }
-
-    /// <summary>shmget's EINVAL has two causes; find out which one applies.</summary>
-    private static unsafe string ExplainInvalidSize(IpcKey key, long size)
-    {
-        if (!key.IsPrivate)
-        {
-            int existing = Shm.shmget(key.Value, 0, 0);
-            Shm.shmid_ds ds;
-            if (existing >= 0 && Shm.shmctl(existing, Ipc.IPC_STAT, &ds) >= 0 && (long)ds.shm_segsz < size)
-            {
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"the segment exists with {(long)ds.shm_segsz} bytes, less than the {size} bytes asked. Open it with a size of at most {(long)ds.shm_segsz} bytes, or remove it (`shmkit rm {key}`) and create it again.");
-            }
-        }
-
-        Shm.shminfo info;
-        string limits = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"shmmin={info.shmmin}, shmmax={info.shmmax}")
-            : "see `shmkit limits`";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"the size {size} bytes is outside the system's limits ({limits}). Ask for a size within them, or raise kernel.shmmax.");
-    }
-
-    /// <summary>shmget's ENOMEM with SHM_HUGETLB: almost always no free huge pages in the pool.</summary>
-    private static string ExplainNoHugePages(long size)
-    {
-        string pool = "the huge page pool";
-        try
-        {
-            string? total = null, free = null, pageSize = null;
-            foreach (string line in File.ReadLines("/proc/meminfo"))
-            {
-                string value = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-                if (line.StartsWith("HugePages_Total:", StringComparison.Ordinal))
-                {
-                    total = value;
-                }
-                else if (line.StartsWith("HugePages_Free:", StringComparison.Ordinal))
-                {
-                    free = value;
-                }
-                else if (line.StartsWith("Hugepagesize:", StringComparison.Ordinal))
-                {
-                    pageSize = value;
-                }
-            }
-
-            if (total is not null && free is not null)
-            {
-                pool = $"the huge page pool ({free} of vm.nr_hugepages={total} pages of {pageSize} free)";
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{pool} cannot hold {size} bytes (ENOMEM). Reserve huge pages first (for example `sysctl vm.nr_hugepages=64`, see /proc/sys/vm/nr_hugepages and /proc/meminfo), or create the segment without SharedMemoryCreateOptions.HugePages.");
-    }
-
-    /// <summary>shmget's ENOMEM without huge pages: the kernel would not commit memory and swap for the size.</summary>
-    private static unsafe string ExplainOutOfMemory(long size)
-    {
-        Shm.shminfo info;
-        Shm.shm_info usage;
-        string limits = Shm.shmctl(0, Ipc.IPC_INFO, &info) >= 0 && Shm.shmctl(0, Shm.SHM_INFO, &usage) >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{usage.shm_tot} of shmall={info.shmall} pages are allocated")
-            : "see `shmkit limits`";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"the kernel cannot reserve memory and swap for {size} bytes ({limits}; the overcommit policy is /proc/sys/vm/overcommit_memory). Ask for less, free memory, raise kernel.shmall, or pass SharedMemoryCreateOptions.NoReserve to skip the reservation.");
-    }
-
-    /// <summary>
-    /// Turns a failed shmctl into an exception; <paramref name="detail"/> explains errnos other than EINVAL and EIDRM.
-    /// shmctl reports an id that is not (or no longer) in use as EINVAL (EIDRM in a race with IPC_RMID). The rule:
-    /// a lookup by id (<paramref name="existed"/> false: OpenById, Remove(int)) that finds nothing is
-    /// <see cref="IpcObjectNotFoundException"/>; an operation on a <see cref="SharedMemorySegment"/> this process
-    /// already opened (so it existed) is <see cref="IpcObjectRemovedException"/>, as for SemaphoreSet.
+    /// Turns a failed shmctl on this segment into an exception, by the stale-id rule of <see cref="IpcErrors.ForControl"/>.
     /// </summary>
     private static void ThrowStatFailed(int errno, in IpcCall call, string? detail = null, bool existed = true) =>
         throw IpcErrors.ForControl(errno, call, existed, detail);

@@ -25,7 +25,20 @@ namespace ShmKit;
 public sealed class ProcessSignalListener : IDisposable
 {
     private readonly PosixSignalRegistration _registration;
+
+    /// <summary>
+    /// One count per handler run not yet consumed by a wait. Never disposed: <see cref="Dispose"/> may run while
+    /// waiters are inside it, and it holds no OS resource unless its wait handle is asked for (it never is).
+    /// </summary>
     private readonly SemaphoreSlim _pending = new(0, int.MaxValue);
+
+    /// <summary>
+    /// Cancelled by <see cref="Dispose"/>: every wait watches its token, so a waiter blocked at that moment wakes and
+    /// throws <see cref="ObjectDisposedException"/>. Never disposed, for the same reason as <see cref="_pending"/>
+    /// (waiters may still read its token); without timers or links it holds no OS resource.
+    /// </summary>
+    private readonly CancellationTokenSource _disposing = new();
+
     private long _received;
     private int _disposed;
 
@@ -52,12 +65,25 @@ public sealed class ProcessSignalListener : IDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>True when a signal arrived; false on timeout.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The listener was disposed, before or during the wait.</exception>
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (!_pending.Wait(timeout, cancellationToken))
+        CancellationTokenSource? linked = Link(cancellationToken, out CancellationToken token);
+        try
         {
-            return false;
+            if (!_pending.Wait(timeout, token))
+            {
+                return false;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+        finally
+        {
+            linked?.Dispose();
         }
 
         Drain();
@@ -69,19 +95,35 @@ public sealed class ProcessSignalListener : IDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>True when a signal arrived; false on timeout.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The listener was disposed, before or during the wait.</exception>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (!await _pending.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+        CancellationTokenSource? linked = Link(cancellationToken, out CancellationToken token);
+        try
         {
-            return false;
+            if (!await _pending.WaitAsync(timeout, token).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+        finally
+        {
+            linked?.Dispose();
         }
 
         Drain();
         return true;
     }
 
-    /// <summary>Stops handling the signal; its default action (terminate) applies again.</summary>
+    /// <summary>
+    /// Stops handling the signal; its default action (terminate) applies again. Every thread waiting in
+    /// <see cref="Wait"/> or <see cref="WaitAsync"/> wakes with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -90,7 +132,24 @@ public sealed class ProcessSignalListener : IDisposable
         }
 
         _registration.Dispose();
-        _pending.Dispose();
+        _disposing.Cancel();
+    }
+
+    /// <summary>
+    /// The token a wait watches: disposal, and the caller's token if it can be cancelled (then through a linked
+    /// source, which the caller disposes; the common uncancellable case allocates nothing).
+    /// </summary>
+    private CancellationTokenSource? Link(CancellationToken cancellationToken, out CancellationToken token)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            token = _disposing.Token;
+            return null;
+        }
+
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        token = linked.Token;
+        return linked;
     }
 
     private void OnSignal(PosixSignalContext context)
@@ -99,14 +158,7 @@ public sealed class ProcessSignalListener : IDisposable
         Interlocked.Increment(ref _received);
         if (Volatile.Read(ref _disposed) == 0)
         {
-            try
-            {
-                _pending.Release();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Disposed between the check and the release: nobody is waiting any more.
-            }
+            _pending.Release();
         }
     }
 

@@ -27,7 +27,7 @@ public static class ProcessSignalNotifier
         CheckSignal(signal);
         if (ProcessCalls.kill(processId, (int)signal) < 0)
         {
-            throw IpcErrors.ForSignal(Errno.Last, processId, (int)signal);
+            throw SignalErrors.ForKill(Errno.Last, processId, (int)signal);
         }
     }
 

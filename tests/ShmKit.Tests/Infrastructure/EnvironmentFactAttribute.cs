@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ShmKit.Tests.Segments;
+namespace ShmKit.Tests;
 
 /// <summary>What a test needs from the machine; a test whose needs are not met is reported as skipped, with the reason.</summary>
 [Flags]
@@ -28,11 +28,22 @@ internal enum Needs
 
     /// <summary>gcc, to build the C side of the interop tests.</summary>
     Gcc = 64,
+
+    /// <summary>The aarch64 cross compiler (aarch64-linux-gnu-gcc, Debian package gcc-aarch64-linux-gnu), to check the arm64 layouts.</summary>
+    Aarch64Gcc = 128,
+
+    /// <summary>No huge pages reserved (vm.nr_hugepages = 0), so SHM_HUGETLB creation fails.</summary>
+    NoHugePages = 256,
+
+    /// <summary>Free huge pages in the pool (HugePages_Free > 0), so SHM_HUGETLB creation succeeds.</summary>
+    FreeHugePages = 512,
 }
 
 /// <summary>
-/// A [Fact] that is skipped, with a reason, when the machine lacks something the test needs (xunit v2 decides
-/// skips when tests are discovered, so the conditions are checked here rather than inside the test).
+/// The one convention for tests that need something of the machine (root, a second user through setpriv, huge pages,
+/// gcc, a cross compiler, an overcommit policy): a [Fact] that is reported as skipped, with the reason, when the
+/// machine lacks it. Never return early or fail for a missing prerequisite. xunit v2 decides skips when tests are
+/// discovered, so the conditions are checked here rather than inside the test.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class EnvironmentFactAttribute : FactAttribute
@@ -80,8 +91,34 @@ internal sealed class EnvironmentFactAttribute : FactAttribute
             return "gcc is not installed";
         }
 
+        if (needs.HasFlag(Needs.Aarch64Gcc) && !OnPath(Aarch64Compiler))
+        {
+            return $"{Aarch64Compiler} is not installed (Debian package gcc-aarch64-linux-gnu; .ci/run installs it)";
+        }
+
+        if (needs.HasFlag(Needs.NoHugePages) && ReadProc("/proc/sys/vm/nr_hugepages") is { } reserved && reserved != "0")
+        {
+            return $"vm.nr_hugepages={reserved}: huge pages are reserved here, so creating with them may succeed";
+        }
+
+        if (needs.HasFlag(Needs.FreeHugePages) && FreeHugePages() == 0)
+        {
+            return "no free huge pages (HugePages_Free is 0 in /proc/meminfo)";
+        }
+
         return null;
     }
+
+    /// <summary>The cross compiler the arm64 layout test uses.</summary>
+    internal const string Aarch64Compiler = "aarch64-linux-gnu-gcc";
+
+    private static string? ReadProc(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+
+    private static ulong FreeHugePages() =>
+        File.ReadLines("/proc/meminfo")
+            .Where(l => l.StartsWith("HugePages_Free:", StringComparison.Ordinal))
+            .Select(l => ulong.Parse(l.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture))
+            .FirstOrDefault();
 
     private static bool IsUidZero() =>
         File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
