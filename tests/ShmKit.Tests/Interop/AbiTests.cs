@@ -256,7 +256,7 @@ public partial class AbiTests
 
         string libc = "#define _GNU_SOURCE\n" + string.Concat(new[] { "stddef.h", "errno.h", "signal.h", "time.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h" }.Select(h => $"#include <{h}>\n"))
             + checks + ConstantChecks();
-        string uapi = string.Concat(new[] { "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h" }.Select(h => $"#include <{h}>\n"))
+        string uapi = string.Concat(new[] { "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h", "linux/futex.h" }.Select(h => $"#include <{h}>\n"))
             + ConstantChecks();
 
         var (libcCode, libcErrors) = CompileForArm64(libc, "abi_arm64");
