@@ -83,7 +83,7 @@ internal static partial class CliErrors
         (LibraryWord(@"pass SharedMemoryCreateOptions\.NoReserve"), "add --no-reserve"),
         (LibraryWord(@"SharedMemoryCreateOptions\.NoReserve"), "--no-reserve"),
         (LibraryWord(@"SharedMemoryCreateOptions\.HugePages"), "--huge-pages"),
-        (LibraryWord(@",? or pass undo: false for counting semaphores that one process releases and another acquires"), string.Empty),
+        (LibraryWord(@",? or pass undo: false for counting semaphores that one process releases and another acquires"), " (without --undo only the value's limit applies)"),
         (LibraryWord(@"pass undo: false"), "leave out --undo"),
         (LibraryWord(@" \(SetMaxBytes\)"), string.Empty),
         (LibraryWord(@"System\.(?:Int16|Int32|Int64|UInt32|UInt64)"), "a whole number"),
@@ -139,7 +139,7 @@ internal static partial class CliErrors
         CliException e => (e.Message, e.ExitCode),
         IpcObjectNotFoundException e => (WithHint(e.Message, "`shmkit list --all` shows what exists."), NotFound),
         IpcObjectRemovedException e => (Speak(e.Message), NotFound),
-        IpcObjectExistsException e => (WithHint(e.Message, e.Key is { IsPrivate: false } key ? $"`shmkit rm {key}` removes what has this key." : null), Exists),
+        IpcObjectExistsException e => (WithHint(e.Message, e.Key is { IsPrivate: false } key ? $"`shmkit rm {key} --kind {KindOption(e.Kind)}` removes it." : null), Exists),
         IpcSizeException e => (Speak(e.Message), TooLarge),
         IpcLimitExceededException e => (WithHint(e.Message, "`shmkit limits` shows the limits and their use, `shmkit list --all` what uses them."), Limit),
         IpcAccessDeniedException e => (WithHint(e.Message, "`shmkit list --all` shows owners and modes (it works for any user)."), Denied),
@@ -207,6 +207,14 @@ internal static partial class CliErrors
 
         return message;
     }
+
+    /// <summary>The <c>--kind</c> value of <c>rm</c>, <c>chmod</c> and <c>chown</c> for a kind.</summary>
+    private static string KindOption(IpcObjectKind kind) => kind switch
+    {
+        IpcObjectKind.SharedMemory => "shm",
+        IpcObjectKind.SemaphoreSet => "sem",
+        _ => "msg",
+    };
 
     private static string OneLine(string message) =>
         message.ReplaceLineEndings(" ").Trim();
