@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
 namespace ShmKit.Cli;
 
@@ -11,6 +12,8 @@ namespace ShmKit.Cli;
 /// </summary>
 internal static class CliParsing
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     private static readonly (string Suffix, int Shift)[] s_units =
     [
         ("kib", 10), ("mib", 20), ("gib", 30), ("tib", 40),
@@ -32,14 +35,21 @@ internal static class CliParsing
         string s = text.Trim();
         if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
-            if (s.Length > 2 && long.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value) && value >= 0)
+            if (s.Length == 2 || s.AsSpan(2).ContainsAnyExcept(HexDigits))
             {
-                error = string.Empty;
-                return true;
+                error = $"'{text}' is not a valid byte count: after 0x only hexadecimal digits may follow.";
+                return false;
             }
 
-            error = $"'{text}' is not a valid byte count: after 0x only hexadecimal digits may follow.";
-            return false;
+            if (!long.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value) || value < 0)
+            {
+                value = 0;
+                error = $"'{text}' is too large: a byte count must be below 8 EiB (0x8000000000000000).";
+                return false;
+            }
+
+            error = string.Empty;
+            return true;
         }
 
         if (s.Length > 2 && s[^1] is 'b' or 'B' && char.ToLowerInvariant(s[^2]) is 'k' or 'm' or 'g' or 't')
@@ -147,6 +157,96 @@ internal static class CliParsing
         }
 
         return Convert.FromHexString(digits.ToString());
+    }
+
+    /// <summary>
+    /// Parses a whole number: decimal (<c>42</c>, <c>-7</c>) or hexadecimal after <c>0x</c> (<c>0x2a</c>, <c>-0x7</c>), as
+    /// sizes and keys are written.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="value">The number.</param>
+    /// <param name="tooLarge">True when the text is a number, but outside the range of a long.</param>
+    /// <returns>True when the text is a whole number that fits in a long.</returns>
+    internal static bool TryParseInteger(string text, out long value, out bool tooLarge)
+    {
+        value = 0;
+        tooLarge = false;
+        ReadOnlySpan<char> s = text.AsSpan().Trim();
+        bool negative = s.StartsWith("-");
+        if (negative || s.StartsWith("+"))
+        {
+            s = s[1..];
+        }
+
+        bool hex = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (hex)
+        {
+            s = s[2..];
+        }
+
+        if (s.IsEmpty || (hex ? s.ContainsAnyExcept(HexDigits) : s.ContainsAnyExceptInRange('0', '9')))
+        {
+            return false;
+        }
+
+        // Parse the magnitude as an unsigned number so that -0x8000000000000000 (long.MinValue) fits.
+        if (!ulong.TryParse(s, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out ulong magnitude)
+            || magnitude > (negative ? (ulong)long.MaxValue + 1 : long.MaxValue))
+        {
+            tooLarge = true;
+            return false;
+        }
+
+        value = negative ? (long)(0 - magnitude) : (long)magnitude;
+        return true;
+    }
+
+    /// <summary>
+    /// An option holding a whole number of type <typeparamref name="T"/> in <paramref name="minimum"/>..<paramref name="maximum"/>,
+    /// decimal or <c>0x</c> hex, validated while parsing with a message in the CLI's words (never "System.Int16").
+    /// </summary>
+    /// <param name="name">The option name, with dashes.</param>
+    /// <param name="description">The help text.</param>
+    /// <param name="minimum">The smallest value allowed.</param>
+    /// <param name="maximum">The largest value allowed.</param>
+    /// <param name="rangeHelp">What the range means, for the message when a value is outside it; null for "from MIN to MAX".</param>
+    internal static Option<T> IntegerOption<T>(string name, string description, T minimum, T maximum, string? rangeHelp = null)
+        where T : struct, IBinaryInteger<T> => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = result => ParseInteger(result, name, minimum, maximum, rangeHelp) ?? default,
+    };
+
+    /// <summary>As <see cref="IntegerOption{T}"/>, for an option that may be left out (null then).</summary>
+    internal static Option<T?> OptionalIntegerOption<T>(string name, string description, T minimum, T maximum, string? rangeHelp = null)
+        where T : struct, IBinaryInteger<T> => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = result => ParseInteger(result, name, minimum, maximum, rangeHelp),
+    };
+
+    private static T? ParseInteger<T>(ArgumentResult result, string name, T minimum, T maximum, string? rangeHelp)
+        where T : struct, IBinaryInteger<T>
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        string range = rangeHelp ?? string.Create(CultureInfo.InvariantCulture, $"give a whole number from {minimum} to {maximum}");
+        if (!TryParseInteger(text, out long value, out bool tooLarge))
+        {
+            result.AddError(tooLarge
+                ? $"{name}: '{text}' is out of range: {range}."
+                : $"{name}: '{text}' is not a whole number: {range} (decimal, or hex as in 0x1f).");
+            return null;
+        }
+
+        if (value < long.CreateTruncating(minimum) || value > long.CreateTruncating(maximum))
+        {
+            result.AddError($"{name}: '{text}' is out of range: {range}.");
+            return null;
+        }
+
+        return T.CreateTruncating(value);
     }
 
     /// <summary>An option holding a byte count (size, offset or length), validated while parsing.</summary>
@@ -338,9 +438,9 @@ internal static class CliParsing
 
     private static int ParseId(ArgumentResult result, string text)
     {
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+        if (TryParseInteger(text, out long id, out _) && id is >= 0 and <= int.MaxValue)
         {
-            return id;
+            return (int)id;
         }
 
         result.AddError($"--id: '{text}' is not an id; an id is a whole number of 0 or more, as list shows it.");

@@ -56,4 +56,54 @@ internal sealed record CreateKeyOptions(Option<string> Key, Option<bool> Private
             return (openExisting(key), false);
         }
     }
+
+    /// <summary>
+    /// The object's mode after a create command: the one asked for when it was created, the existing one otherwise
+    /// (null when this user may not read it).
+    /// </summary>
+    internal static UnixFileMode? ActualMode(bool created, UnixFileMode asked, Func<IpcObjectInfo> stat)
+    {
+        if (created)
+        {
+            return asked;
+        }
+
+        try
+        {
+            return stat().Mode;
+        }
+        catch (Exception e) when (e is IpcException or IpcAccessDeniedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// What the line printed after opening an existing object says about the mode: nothing, unless <c>--mode</c> was
+    /// given and differs from the object's, which a create never changes (as ipcmk does not) — then how to change it.
+    /// </summary>
+    internal string ModeNote(ParseResult parseResult, Option<UnixFileMode> mode, bool created, UnixFileMode? actual)
+    {
+        var asked = parseResult.GetValue(mode);
+        if (created || parseResult.GetResult(mode) is not { Implicit: false } || actual is not { } existing || existing == asked)
+        {
+            return string.Empty;
+        }
+
+        string key = parseResult.GetValue(Key) ?? string.Empty;
+        return $"; its mode stays {CliParsing.FormatMode(existing)}: --mode applies only when creating; to change it: shmkit chmod {CliParsing.FormatMode(asked)} {key}";
+    }
+
+    /// <summary>Writes <c>"mode": "0600"</c>, or null when the mode cannot be read.</summary>
+    internal static void WriteMode(System.Text.Json.Utf8JsonWriter writer, UnixFileMode? mode)
+    {
+        if (mode is { } m)
+        {
+            writer.WriteString("mode", CliParsing.FormatMode(m));
+        }
+        else
+        {
+            writer.WriteNull("mode");
+        }
+    }
 }

@@ -1,16 +1,22 @@
 using System.CommandLine;
-using System.Text;
 
 namespace ShmKit.Cli;
 
 /// <summary>
-/// Where a command's bytes go: raw to stdout by default, or <c>--hex</c> (one line), <c>--text</c> (UTF-8 up to the
-/// first NUL, and a newline), or <c>--out</c> (a file) (<c>shmkit read</c>, <c>shmkit msg recv</c>). See <see cref="Add"/>.
+/// Where a command's bytes go: raw to stdout by default, or <c>--hex</c> (one line), <c>--text</c> (the bytes as they
+/// are, and a newline), or <c>--out</c> (a file) (<c>shmkit read</c>, <c>shmkit msg recv</c>). See <see cref="Add"/>.
 /// </summary>
+/// <remarks>
+/// The destination is opened and checked by <see cref="Open"/> before the command does anything it cannot undo (a
+/// received message is gone from its queue): a missing directory, a directory, a closed or read-only stdout and
+/// /dev/full are refused there (<see cref="OutputCheck"/>). The bytes are then written in chunks, never gathered into
+/// one buffer or string, and never re-encoded: <c>--text</c> passes bytes that are not UTF-8 through unchanged.
+/// </remarks>
 /// <param name="Hex">The <c>--hex</c> option.</param>
 /// <param name="Text">The <c>--text</c> option.</param>
 /// <param name="Out">The <c>--out</c> option.</param>
-internal sealed record PayloadOutput(Option<bool> Hex, Option<bool> Text, Option<FileInfo> Out)
+/// <param name="TextStopsAtNul">True when <c>--text</c> ends at the first NUL byte (a C string in a segment).</param>
+internal sealed record PayloadOutput(Option<bool> Hex, Option<bool> Text, Option<FileInfo> Out, bool TextStopsAtNul)
 {
     /// <summary>Hands out a range of bytes in pieces (so a large range never needs one buffer), in order.</summary>
     internal delegate void ChunkSource(ChunkAction action);
@@ -19,12 +25,18 @@ internal sealed record PayloadOutput(Option<bool> Hex, Option<bool> Text, Option
     internal delegate void ChunkAction(ReadOnlySpan<byte> chunk);
 
     /// <summary>Adds the three options to <paramref name="command"/>, and a check that at most one is given.</summary>
-    internal static PayloadOutput Add(Command command)
+    /// <param name="command">The command.</param>
+    /// <param name="textStopsAtNul">True for a segment, whose text is a C string; false for a message, whose length is exact.</param>
+    internal static PayloadOutput Add(Command command, bool textStopsAtNul)
     {
+        string text = textStopsAtNul
+            ? "Print the bytes up to the first NUL byte (a C string), as they are (no re-encoding), and a newline."
+            : "Print the bytes as they are (no re-encoding; a NUL or invalid UTF-8 is passed through), and a newline.";
         var output = new PayloadOutput(
             new Option<bool>("--hex") { Description = "Print the bytes as one line of lowercase hex." },
-            new Option<bool>("--text") { Description = "Print the bytes as UTF-8 text, up to the first NUL byte (C string), and a newline." },
-            new Option<FileInfo>("--out") { Description = "Write the bytes to this file instead of stdout.", HelpName = "path" });
+            new Option<bool>("--text") { Description = text },
+            new Option<FileInfo>("--out") { Description = "Write the bytes to this file instead of stdout (an existing file is replaced, a new one created).", HelpName = "path" },
+            textStopsAtNul);
         command.Options.Add(output.Hex);
         command.Options.Add(output.Text);
         command.Options.Add(output.Out);
@@ -39,56 +51,30 @@ internal sealed record PayloadOutput(Option<bool> Hex, Option<bool> Text, Option
         return output;
     }
 
-    /// <summary>True when the bytes go to a file (<c>--out</c>) rather than stdout.</summary>
-    internal bool IsFile(ParseResult parseResult) => parseResult.GetValue(Out) is not null;
-
-    /// <summary>Writes the bytes <paramref name="source"/> hands out in the chosen form.</summary>
+    /// <summary>
+    /// Opens the destination and checks that it can take bytes, writing nothing yet.
+    /// </summary>
     /// <param name="parseResult">The parse result.</param>
-    /// <param name="source">The bytes.</param>
-    /// <param name="prefix">Text written to stdout before the bytes (not with <c>--out</c>), or null.</param>
-    /// <param name="describeFile">The line printed after writing a file, given its full path.</param>
-    internal void Write(ParseResult parseResult, ChunkSource source, string? prefix, Func<string, string> describeFile)
+    /// <param name="maxBytes">The most bytes that will be written: a new file gets that much space reserved now
+    /// (posix_fallocate), so a full disk shows up before anything is done.</param>
+    /// <param name="nothingDone">The end of the message when the destination is refused, saying what did not happen
+    /// ("so the message was not received (the queue is as it was)").</param>
+    /// <exception cref="CliException">The destination cannot be written.</exception>
+    internal PayloadSink Open(ParseResult parseResult, long maxBytes, string nothingDone)
     {
-        if (prefix is not null && !IsFile(parseResult))
+        var format = parseResult.GetValue(Hex) ? PayloadSink.Format.Hex
+            : parseResult.GetValue(Text) ? (TextStopsAtNul ? PayloadSink.Format.CString : PayloadSink.Format.Text)
+            : PayloadSink.Format.Raw;
+        if (parseResult.GetValue(Out) is { } file)
         {
-            Console.Out.Write(prefix);
+            return PayloadSink.OpenFile(file.FullName, maxBytes, nothingDone);
         }
 
-        if (parseResult.GetValue(Hex))
+        if (OutputCheck.WhyNotWritable(OutputCheck.StandardOutput, "stdout", inherited: true) is { } why)
         {
-            var line = new StringBuilder();
-            source(chunk => line.Append(Convert.ToHexStringLower(chunk)));
-            Console.Out.WriteLine(line.ToString());
+            throw new CliException($"{why}, {nothingDone}.", CliErrors.Failure);
         }
-        else if (parseResult.GetValue(Text))
-        {
-            var bytes = new MemoryStream();
-            bool ended = false;
-            source(chunk =>
-            {
-                int nul = ended ? 0 : chunk.IndexOf((byte)0);
-                if (!ended)
-                {
-                    bytes.Write(nul < 0 ? chunk : chunk[..nul]);
-                    ended = nul >= 0;
-                }
-            });
-            Console.Out.WriteLine(Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length));
-        }
-        else if (parseResult.GetValue(Out) is { } file)
-        {
-            using (var stream = file.Create())
-            {
-                source(chunk => stream.Write(chunk));
-            }
 
-            Console.Out.WriteLine(describeFile(file.FullName));
-        }
-        else
-        {
-            Console.Out.Flush();
-            using var stdout = Console.OpenStandardOutput();
-            source(chunk => stdout.Write(chunk));
-        }
+        return PayloadSink.OpenStandardOutput(format);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using ShmKit.Cli.Commands;
 
 namespace ShmKit.Cli;
@@ -9,11 +10,15 @@ internal static class ShmKitCommandLine
 {
     internal static int Run(string[] args)
     {
+        OutputCheck.GuardClosedStandardStreams();
+
         // A plain Command named "shmkit" rather than RootCommand, whose name (shown in "Usage:") is the executable's
         // file name: ShmKit.Cli under `dotnet run`, shmkit only once installed as a tool.
+        var help = new HelpOption();
+        help.Action = new HelpWithExitCodes((HelpAction)help.Action!);
         var root = new Command("shmkit", "shmkit: System V shared memory, semaphores and message queues from the shell.")
         {
-            new HelpOption(),
+            help,
             new VersionOption(),
         };
         foreach (var command in Commands())
@@ -22,7 +27,7 @@ internal static class ShmKitCommandLine
         }
 
         // Errors are reported by CliErrors, one line each, never with a stack trace: parse errors exit 2 (usage),
-        // exceptions from a command's action exit with the code CliErrors assigns (1 operational, 2 usage).
+        // exceptions from a command's action exit with the code CliErrors assigns to their kind.
         if (args.Length == 0)
         {
             // A bare `shmkit` is a usage error, but the help says more than one line could.
@@ -38,7 +43,9 @@ internal static class ShmKitCommandLine
                 return CliErrors.ReportParseErrors(parseResult);
             }
 
-            return parseResult.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // No ProcessTerminationTimeout: System.CommandLine's Ctrl-C handling would cancel a token, and a token
+            // makes the library poll. Commands that wait handle Ctrl-C themselves (CliWait, the demo, the bench).
+            return parseResult.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (Exception e)
         {
@@ -48,18 +55,37 @@ internal static class ShmKitCommandLine
 
     private static IEnumerable<Command> Commands() =>
     [
-        // Shared memory segments (ipcs -m / ipcmk -M / ipcrm -m and random access).
+        // Shared memory segments (ipcs -m / ipcmk -M and random access).
         ShmListCommand.Create(),
         ShmCreateCommand.Create(),
         ShmInfoCommand.Create(),
-        ShmRemoveCommand.Create(),
-        ShmLimitsCommand.Create(),
+        LimitsCommand.Create(),
         ShmWriteCommand.Create(),
         ShmReadCommand.Create(),
         ShmDumpCommand.Create(),
+        // Any kind, by key or id, like ipcrm.
+        RemoveCommand.Create(),
+        ChmodCommand.Create(),
+        ChownCommand.Create(),
         // Semaphore sets, message queues, the demo.
         SemCommand.Create(),
         MsgCommand.Create(),
         DemoCommand.Create(),
     ];
+
+    /// <summary>The standard help, followed on <c>shmkit --help</c> by the exit codes (<see cref="CliErrors.ExitCodeHelp"/>).</summary>
+    private sealed class HelpWithExitCodes(HelpAction help) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            int result = help.Invoke(parseResult);
+            if (parseResult.CommandResult.Parent is null)
+            {
+                Console.Out.WriteLine(CliErrors.ExitCodeHelp);
+                Console.Out.WriteLine();
+            }
+
+            return result;
+        }
+    }
 }

@@ -24,6 +24,7 @@ internal static class MsgCreateCommand
                 key => MessageQueue.CreateNew(key, permissions),
                 MessageQueue.Open);
 
+            var actualMode = CreateKeyOptions.ActualMode(created, permissions, queue.Stat);
             if (parseResult.GetValue(json))
             {
                 CliConsole.WriteJson(writer =>
@@ -32,6 +33,7 @@ internal static class MsgCreateCommand
                     writer.WriteNumber("id", queue.Id);
                     writer.WriteString("key", queue.Key.ToString());
                     writer.WriteBoolean("created", created);
+                    CreateKeyOptions.WriteMode(writer, actualMode);
                     writer.WriteEndObject();
                 });
             }
@@ -39,7 +41,7 @@ internal static class MsgCreateCommand
             {
                 // "Message queue id: N" as ipcmk -Q prints it.
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Message queue id: {queue.Id} key: {queue.Key} ({(created ? "created" : "opened existing")})"));
+                    $"Message queue id: {queue.Id} key: {queue.Key} ({(created ? "created" : "opened existing")}{keyOptions.ModeNote(parseResult, mode, created, actualMode)})"));
             }
 
             return CliErrors.Success;

@@ -11,24 +11,11 @@ internal static class MsgSendCommand
 {
     internal static Command Create()
     {
-        var type = new Option<long>("--type")
-        {
-            Description = "The message type, 1 or more (default 1); receivers select messages by it.",
-            HelpName = "n",
-            DefaultValueFactory = _ => 1,
-            CustomParser = result =>
-            {
-                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-                if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < 1)
-                {
-                    result.AddError($"--type: '{text}' is not a message type: a type is a whole number of 1 or more (0 and negative numbers are receive selectors, not types).");
-                }
-
-                return value;
-            },
-        };
-        var timeout = CliParsing.DurationOption("--timeout", "Give up after this long while the queue is full (500ms, 5s, 2m; a bare number is seconds): exit 1 with a message. Default: wait for room (Ctrl+C stops).");
-        var noWait = new Option<bool>("--nowait") { Description = "Do not wait (IPC_NOWAIT): if the queue is full, exit 1." };
+        var type = CliParsing.IntegerOption("--type", "The message type, 1 or more (default 1); receivers select messages by it. Decimal or 0x hex.", 1L, long.MaxValue,
+            rangeHelp: "a type is a whole number of 1 or more (0 and negative numbers are receive selectors, not types)");
+        type.DefaultValueFactory = _ => 1;
+        var timeout = CliParsing.DurationOption("--timeout", "Give up after this long while the queue is full (500ms, 5s, 2m; a bare number is seconds): exit 6 with a message. Default: wait for room (Ctrl+C stops). Waiting costs no CPU.");
+        var noWait = new Option<bool>("--nowait") { Description = "Do not wait (IPC_NOWAIT): if the queue is full, exit 6." };
         var command = new Command("send", "Send one message (msgsnd) with a type and a payload from --text, --hex, --file or stdin; waits while the queue is full.")
         {
             type, timeout, noWait,
@@ -43,27 +30,39 @@ internal static class MsgSendCommand
             }
         });
 
-        command.SetAction((parseResult, cancellationToken) =>
+        command.SetAction(parseResult =>
         {
-            byte[] payload = input.Read(parseResult, "send");
-            long messageType = parseResult.GetValue(type);
+            byte[]? given = input.ReadArgument(parseResult);
             var queue = MsgQueues.Open(target.GetTarget(parseResult));
+            int msgmax = MessageQueue.GetLimits().MaxMessageSize;
+            byte[] payload = input.Read(parseResult, given, "send", msgmax, amount => string.Create(CultureInfo.InvariantCulture,
+                $"the payload ({amount}) is longer than msgmax={msgmax} bytes, the largest message the system accepts; nothing was sent. Send smaller messages, or use a shared memory segment for bulk data."));
+            long messageType = parseResult.GetValue(type);
             if (parseResult.GetValue(noWait))
             {
                 if (!queue.TrySend(messageType, payload))
                 {
-                    throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                        $"the {MsgQueues.ObjectName} with id {queue.Id} is full{DescribeFill(queue)}, and --nowait says not to wait. Receive some messages first, or leave out --nowait."));
+                    throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                        $"the {MsgQueues.ObjectName} with id {queue.Id} is full{DescribeFill(queue)}, and --nowait says not to wait. Receive some messages first, or leave out --nowait."), CliErrors.Timeout);
                 }
             }
             else
             {
-                queue.Send(messageType, payload, parseResult.GetValue(timeout), cancellationToken);
+                var wait = parseResult.GetValue(timeout);
+                CliWait.Run(
+                    () =>
+                    {
+                        queue.Send(messageType, payload);
+                        return true;
+                    },
+                    wait,
+                    () => CliWait.TimedOut("msgsnd", wait.GetValueOrDefault(), $"the {MsgQueues.ObjectName} with id {queue.Id} stayed full{DescribeFill(queue)}. Receive messages from it, or wait longer"),
+                    "nothing was sent");
             }
 
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"sent {payload.Length} bytes as type {messageType} to {MsgQueues.ObjectName} id {queue.Id}"));
-            return Task.FromResult(CliErrors.Success);
+            return CliErrors.Success;
         });
         return command;
     }

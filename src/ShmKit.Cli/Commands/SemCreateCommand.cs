@@ -11,7 +11,7 @@ internal static class SemCreateCommand
 {
     internal static Command Create()
     {
-        var count = new Option<int?>("--count") { Description = "How many semaphores the set has (1..semmsl). May be left out when --values is given.", HelpName = "n" };
+        var count = CliParsing.OptionalIntegerOption("--count", "How many semaphores the set has (1..semmsl). May be left out when --values is given.", int.MinValue, int.MaxValue);
         var values = CliParsing.SemaphoreValuesOption("The initial values, one per semaphore, 0..32767 (default: all 0).");
         var mode = CliParsing.ModeOption();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
@@ -51,6 +51,7 @@ internal static class SemCreateCommand
                 key => SemaphoreSet.CreateNew(key, initial, permissions),
                 key => OpenExisting(key, initial, permissions));
 
+            var actualMode = CreateKeyOptions.ActualMode(created, permissions, set.Stat);
             if (parseResult.GetValue(json))
             {
                 CliConsole.WriteJson(writer =>
@@ -60,6 +61,7 @@ internal static class SemCreateCommand
                     writer.WriteString("key", set.Key.ToString());
                     writer.WriteNumber("count", set.Count);
                     writer.WriteBoolean("created", created);
+                    CreateKeyOptions.WriteMode(writer, actualMode);
                     writer.WriteEndObject();
                 });
             }
@@ -67,7 +69,7 @@ internal static class SemCreateCommand
             {
                 // "Semaphore id: N" as ipcmk -S prints it.
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Semaphore id: {set.Id} key: {set.Key} nsems: {set.Count} ({(created ? "created" : "opened existing; values left as they are")})"));
+                    $"Semaphore id: {set.Id} key: {set.Key} nsems: {set.Count} ({(created ? "created" : "opened existing; values left as they are")}{keyOptions.ModeNote(parseResult, mode, created, actualMode)})"));
             }
 
             return CliErrors.Success;

@@ -11,8 +11,8 @@ internal static class SemSetCommand
 {
     internal static Command Create()
     {
-        var index = new Option<int>("--index") { Description = "The semaphore to set with --value, from 0 (default 0).", HelpName = "n" };
-        var value = new Option<int?>("--value") { Description = "The value for the semaphore --index, 0..32767 (SETVAL).", HelpName = "v" };
+        var index = CliParsing.IntegerOption("--index", "The semaphore to set with --value, from 0 (default 0).", 0, int.MaxValue);
+        var value = CliParsing.OptionalIntegerOption("--value", "The value for the semaphore --index, 0..32767 (SETVAL).", 0, 32767);
         var values = CliParsing.SemaphoreValuesOption("Every value at once, one per semaphore, 0..32767, set atomically (SETALL).");
         var command = new Command("set", "Set a semaphore's value (--index N --value V) or all values at once (--values 1,0,0), like semctl SETVAL/SETALL. Waiters that can go on wake up.")
         {

@@ -44,9 +44,11 @@ internal static class ShmCreateCommand
             catch (IpcException e) when ((options & SharedMemoryCreateOptions.HugePages) != 0 && e is IpcLimitExceededException or IpcSizeException)
             {
                 // The kernel says ENOMEM (no huge pages reserved) or EINVAL (size not a multiple of the huge page size).
-                throw new IpcException($"{e.Message} With --huge-pages this usually means too few huge pages are reserved (vm.nr_hugepages = {ReadSysctl("/proc/sys/vm/nr_hugepages")}) or the size is not a multiple of the huge page size.", e);
+                var (message, exitCode) = CliErrors.Describe(e);
+                throw new CliException($"{message} With --huge-pages this usually means too few huge pages are reserved (vm.nr_hugepages = {ReadSysctl("/proc/sys/vm/nr_hugepages")}) or the size is not a multiple of the huge page size.", exitCode, e);
             }
 
+            var actualMode = CreateKeyOptions.ActualMode(created, permissions, segment.Stat);
             if (parseResult.GetValue(json))
             {
                 CliConsole.WriteJson(writer =>
@@ -56,13 +58,14 @@ internal static class ShmCreateCommand
                     writer.WriteString("key", segment.Key.ToString());
                     writer.WriteNumber("size", segment.Size);
                     writer.WriteBoolean("created", created);
+                    CreateKeyOptions.WriteMode(writer, actualMode);
                     writer.WriteEndObject();
                 });
             }
             else
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Shared memory id: {segment.Id} key: {segment.Key} size: {segment.Size} ({(created ? "created" : "opened existing")})"));
+                    $"Shared memory id: {segment.Id} key: {segment.Key} size: {segment.Size} ({(created ? "created" : "opened existing")}{keyOptions.ModeNote(parseResult, mode, created, actualMode)})"));
             }
 
             return CliErrors.Success;

@@ -25,8 +25,21 @@ internal static class ShmDumpCommand
             long count = parseResult.GetResult(length) is null ? Math.Max(0, segment.Size - start) : parseResult.GetValue(length);
             ShmSegments.CheckRange(segment, start, count);
             using var attachment = segment.AttachReadOnly();
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
-            Write(stdout, attachment, start, count);
+            using var stdout = OutputCheck.OpenStandardOutput();
+            try
+            {
+                using (var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
+                {
+                    Write(writer, attachment, start, count);
+                }
+
+                OutputCheck.Finish(stdout);
+            }
+            catch (IOException e) when (ShmSegments.IsBrokenPipe(e))
+            {
+                return ShmSegments.BrokenPipeExitCode; // `shmkit dump ... | head`: stop quietly, as hexdump does
+            }
+
             return CliErrors.Success;
         });
         return command;
@@ -40,31 +53,35 @@ internal static class ShmDumpCommand
             return;
         }
 
-        using var lease = attachment.Acquire();
-        Span<byte> previous = stackalloc byte[BytesPerLine];
-        Span<char> line = stackalloc char[80];
+        byte[] previous = new byte[BytesPerLine];
+        char[] line = new char[80];
         bool havePrevious = false;
         bool inRepeat = false;
         long end = start + count;
-        for (long at = start; at < end; at += BytesPerLine)
+        long at = start;
+        ShmSegments.ForEachChunk(attachment, start, count, chunk =>
         {
-            var bytes = lease.GetSpan(at, (int)Math.Min(BytesPerLine, end - at));
-            if (havePrevious && bytes.Length == BytesPerLine && bytes.SequenceEqual(previous))
+            // Chunks are multiples of 16 bytes except the last, so lines never straddle two chunks.
+            for (int i = 0; i < chunk.Length; i += BytesPerLine, at += BytesPerLine)
             {
-                if (!inRepeat)
+                var bytes = chunk.Slice(i, Math.Min(BytesPerLine, chunk.Length - i));
+                if (havePrevious && bytes.Length == BytesPerLine && bytes.SequenceEqual(previous))
                 {
-                    output.Write("*\n");
-                    inRepeat = true;
+                    if (!inRepeat)
+                    {
+                        output.Write("*\n");
+                        inRepeat = true;
+                    }
+
+                    continue;
                 }
 
-                continue;
+                inRepeat = false;
+                bytes.CopyTo(previous);
+                havePrevious = bytes.Length == BytesPerLine;
+                output.Write(FormatLine(line, at, bytes));
             }
-
-            inRepeat = false;
-            bytes.CopyTo(previous);
-            havePrevious = bytes.Length == BytesPerLine;
-            output.Write(FormatLine(line, at, bytes));
-        }
+        });
 
         output.Write(Offset(end));
         output.Write('\n');

@@ -5,13 +5,11 @@ namespace ShmKit.Cli.Commands;
 
 /// <summary>
 /// <c>shmkit read</c>: copies bytes out of a segment (attached read-only): raw to stdout by default, or as hex,
-/// as text, or into a file.
+/// as text, or into a file. The bytes are copied out in chunks (<see cref="ShmSegments.ForEachChunk"/>), so memory use
+/// does not grow with the segment.
 /// </summary>
 internal static class ShmReadCommand
 {
-    /// <summary>Bytes copied per step, so a large read never needs a buffer the size of the segment.</summary>
-    private const int ChunkSize = 1 << 20;
-
     internal static Command Create()
     {
         var offset = CliParsing.ByteCountOption("--offset", "Where to start, in bytes from the start of the segment (default 0).");
@@ -20,7 +18,7 @@ internal static class ShmReadCommand
         {
             offset, length,
         };
-        var output = PayloadOutput.Add(command);
+        var output = PayloadOutput.Add(command, textStopsAtNul: true);
         var target = CliParsing.AddKeyOrId(command, "segment");
 
         command.SetAction(parseResult =>
@@ -30,27 +28,26 @@ internal static class ShmReadCommand
             long count = parseResult.GetResult(length) is null ? Math.Max(0, segment.Size - start) : parseResult.GetValue(length);
             ShmSegments.CheckRange(segment, start, count);
             using var attachment = segment.AttachReadOnly();
+            using var sink = output.Open(parseResult, count, "so nothing was read");
+            try
+            {
+                sink.Write(prefix: null, action => ShmSegments.ForEachChunk(attachment, start, count, action));
+                sink.Commit();
+            }
+            catch (IOException e) when (ShmSegments.IsBrokenPipe(e) && sink.FilePath is null)
+            {
+                // The reader of stdout is gone (`shmkit read ... | head -c 16`): stop quietly, as a tool killed by
+                // SIGPIPE does; the shell reports 128 + 13.
+                return ShmSegments.BrokenPipeExitCode;
+            }
 
-            output.Write(
-                parseResult,
-                action => ForEachChunk(attachment, start, count, action),
-                prefix: null,
-                path => string.Create(CultureInfo.InvariantCulture, $"wrote {count} bytes from offset {start} of segment id {segment.Id} to {path}"));
+            if (sink.FilePath is { } path)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {count} bytes from offset {start} of segment id {segment.Id} to {path}"));
+            }
 
             return CliErrors.Success;
         });
         return command;
-    }
-
-    /// <summary>Hands the range to <paramref name="action"/> in spans of at most <see cref="ChunkSize"/> bytes, straight from the mapping.</summary>
-    private static void ForEachChunk(ReadOnlySharedMemoryAttachment attachment, long start, long count, PayloadOutput.ChunkAction action)
-    {
-        using var lease = attachment.Acquire();
-        for (long done = 0; done < count;)
-        {
-            int n = (int)Math.Min(ChunkSize, count - done);
-            action(lease.GetSpan(start + done, n));
-            done += n;
-        }
     }
 }

@@ -26,6 +26,31 @@ internal static class ShmSegments
         }
     }
 
+    /// <summary>Bytes copied per step by <see cref="ForEachChunk"/>, so a large range never needs a buffer its size.</summary>
+    internal const int ChunkSize = 1 << 20;
+
+    /// <summary>The exit code after stdout's reader went away (128 + SIGPIPE, what a shell shows for a tool killed by it).</summary>
+    internal const int BrokenPipeExitCode = 141;
+
+    /// <summary>
+    /// Hands the range to <paramref name="action"/> in chunks of at most <see cref="ChunkSize"/> bytes, each copied out
+    /// of the mapping (<see cref="ReadOnlySharedMemoryAttachment.ReadBytes"/>) into one reused buffer.
+    /// </summary>
+    internal static void ForEachChunk(ReadOnlySharedMemoryAttachment attachment, long start, long count, PayloadOutput.ChunkAction action)
+    {
+        byte[] buffer = new byte[(int)Math.Min(ChunkSize, Math.Max(count, 1))];
+        for (long done = 0; done < count;)
+        {
+            int n = (int)Math.Min(buffer.Length, count - done);
+            attachment.ReadBytes(start + done, buffer.AsSpan(0, n));
+            action(buffer.AsSpan(0, n));
+            done += n;
+        }
+    }
+
+    /// <summary>True when a write failed because the reading end of a pipe was closed (EPIPE).</summary>
+    internal static bool IsBrokenPipe(IOException e) => e.HResult == 32;
+
     /// <summary>"dest" and/or "locked", as ipcs prints the status column.</summary>
     internal static string Status(SharedMemorySegmentInfo info) =>
         string.Join(' ', new[] { info.IsMarkedForRemoval ? "dest" : null, info.IsLocked ? "locked" : null }.OfType<string>());

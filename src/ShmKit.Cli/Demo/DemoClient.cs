@@ -10,11 +10,11 @@ namespace ShmKit.Cli.Demo;
 /// </summary>
 internal static class DemoClient
 {
-    internal sealed record Options(IpcKey Key, int Updates, TimeSpan Timeout, int ParentProcessId);
+    internal sealed record Options(IpcKey Key, int Updates, TimeSpan Timeout, int ParentProcessId, long ClockOrigin = 0);
 
     internal static int Run(Options options)
     {
-        var log = new DemoLog();
+        var log = new DemoLog(options.ClockOrigin);
         using var cancellation = new DemoCancellation(options.ParentProcessId);
         try
         {
@@ -34,7 +34,6 @@ internal static class DemoClient
 
     private static int Run(Options options, DemoLog log, CancellationToken token)
     {
-
         using var rendezvous = SharedMemoryRendezvous.Open(options.Key, options.Timeout, token);
         var view = rendezvous.Attachment;
         log.Say(string.Create(CultureInfo.InvariantCulture,
@@ -78,33 +77,34 @@ internal static class DemoClient
             $"verified all {records} records ({(long)records * DemoTable.RecordSize} bytes, every checksum) in {Stopwatch.GetElapsedTime(verifyStart).TotalMilliseconds:0.00} ms: no half-written data"));
 
         // Random access: update single records in the middle, each under the lock, touching only its 64 bytes.
-        int updates = Math.Min(Math.Min(options.Updates, DemoTable.MaxUpdates), records);
-        var random = new Random(Environment.ProcessId);
-        var chosen = new SortedSet<int>();
-        while (chosen.Count < updates)
+        int updates = Math.Min(options.Updates, DemoTable.MaxUpdates);
+        if (DemoTable.CheckUpdates(records, updates) is { } tooFew)
         {
-            chosen.Add(records <= 2 ? chosen.Count : random.Next(1, records - 1));
+            // Checked before changing anything: the table stays as the server wrote it.
+            throw new CliException($"{tooFew} (the server's table has {records}).", CliErrors.Usage);
         }
 
+        var random = new Random(Environment.ProcessId);
         int n = 0;
-        foreach (int index in chosen.OrderBy(_ => random.Next()))
+        foreach (int index in DemoTable.ChooseMiddleRecords(records, updates, random))
         {
             long offset = DemoTable.RecordOffset(index);
             long start = Stopwatch.GetTimestamp();
-            long newValue;
+            long newValue = 1_000_000 + random.Next(0, 1_000_000);
             using (rendezvous.Lock(options.Timeout, token))
-            using (var lease = view.Acquire())
             {
-                ref DemoRecord record = ref lease.GetRef<DemoRecord>(offset);
-                newValue = 1_000_000 + random.Next(0, 1_000_000);
+                // Copies in and out (Read/Write), under the lock: the server reads these fields only under it too.
+                var record = view.Read<DemoRecord>(offset);
                 record.Value = newValue;
                 record.Version++;
                 record.UpdatedBy = Environment.ProcessId;
                 record.Checksum = record.ComputeChecksum();
+                view.Write(offset, record);
                 view.Write(DemoTable.UpdateOffset(n), new DemoUpdate { Index = index, NewValue = newValue });
-                ref DemoHeader shared = ref lease.GetRef<DemoHeader>(DemoTable.HeaderOffset);
+                var shared = view.Read<DemoHeader>(DemoTable.HeaderOffset);
                 shared.UpdateCount = ++n;
                 shared.ClientProcessId = Environment.ProcessId;
+                view.Write(DemoTable.HeaderOffset, shared);
             }
 
             log.Say(string.Create(CultureInfo.InvariantCulture,
@@ -112,9 +112,10 @@ internal static class DemoClient
         }
 
         using (rendezvous.Lock(options.Timeout, token))
-        using (var lease = view.Acquire())
         {
-            lease.GetRef<DemoHeader>(DemoTable.HeaderOffset).ClientDone = 1;
+            var done = view.Read<DemoHeader>(DemoTable.HeaderOffset);
+            done.ClientDone = 1;
+            view.Write(DemoTable.HeaderOffset, done);
         }
 
         ProcessSignalNotifier.Send(header.ServerProcessId, NotificationSignal.User1);

@@ -26,6 +26,8 @@ internal static class DemoOrchestrator
         console.WriteLine();
 
         string parent = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        // One clock for both transcripts: CLOCK_MONOTONIC (Stopwatch) counted from this moment.
+        string origin = Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture);
         string timeout = options.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
         using var stop = new CancellationTokenSource();
         var registrations = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }
@@ -44,9 +46,9 @@ internal static class DemoOrchestrator
         {
             server = Start("server", "green", console,
                 ["demo", "server", "--key", key.ToString(), "--records", options.Records.ToString(CultureInfo.InvariantCulture), "--timeout", timeout,
-                 "--write-time", options.WriteTime.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + "ms", "--parent-pid", parent]);
+                 "--write-time", options.WriteTime.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + "ms", "--parent-pid", parent, "--clock-origin", origin]);
             client = Start("client", "blue", console,
-                ["demo", "client", "--key", key.ToString(), "--updates", options.Updates.ToString(CultureInfo.InvariantCulture), "--timeout", timeout, "--parent-pid", parent]);
+                ["demo", "client", "--key", key.ToString(), "--updates", options.Updates.ToString(CultureInfo.InvariantCulture), "--timeout", timeout, "--parent-pid", parent, "--clock-origin", origin]);
 
             // Wait for both; if one half fails or dies, stop the other at once.
             var deadline = Stopwatch.GetTimestamp() + (long)((options.Timeout.TotalSeconds + 10) * Stopwatch.Frequency);

@@ -9,26 +9,39 @@ namespace ShmKit.Cli.Demo;
 /// </summary>
 internal static class DemoServer
 {
-    internal sealed record Options(IpcKey Key, int Records, TimeSpan WriteTime, TimeSpan Timeout, bool Replace, int ParentProcessId);
+    internal sealed record Options(IpcKey Key, int Records, TimeSpan WriteTime, TimeSpan Timeout, bool Replace, int ParentProcessId, long ClockOrigin = 0);
 
     internal static int Run(Options options)
     {
-        var log = new DemoLog();
+        var log = new DemoLog(options.ClockOrigin);
         using var cancellation = new DemoCancellation(options.ParentProcessId);
         var token = cancellation.Token;
 
-        if (options.Replace && SharedMemoryRendezvous.Remove(options.Key))
+        // A running server's objects, another program's, or those a server that is gone left: see DemoPredecessor.
+        if (DemoPredecessor.Check(options.Key, options.Replace, log) is { } taken)
         {
-            log.Say($"removed stale objects with key {options.Key}");
+            throw taken;
         }
 
         long size = DemoTable.SizeFor(options.Records);
         // The doorbell must exist before our pid is published in the header: until then SIGUSR1 would kill us.
         using var doorbell = new ProcessSignalListener(NotificationSignal.User1);
-        using var rendezvous = SharedMemoryRendezvous.Create(options.Key, size);
+        long creating = DemoLog.Now;
+        SharedMemoryRendezvous created;
+        try
+        {
+            created = SharedMemoryRendezvous.Create(options.Key, size);
+        }
+        catch (IpcObjectExistsException e)
+        {
+            // Another server took the key after the check: say which, as the check would have.
+            throw DemoPredecessor.Check(options.Key, replace: false, log) ?? (Exception)e;
+        }
+
+        using var rendezvous = created;
         var view = rendezvous.Attachment;
         log.Say(string.Create(CultureInfo.InvariantCulture,
-            $"created segment id {rendezvous.Segment.Id} ({size} bytes) and semaphore set id {rendezvous.Semaphores.Id} under key {options.Key}, mode 0600; ready gate closed"));
+            $"created segment id {rendezvous.Segment.Id} ({size} bytes) and semaphore set id {rendezvous.Semaphores.Id} under key {options.Key}, mode 0600; ready gate closed"), creating);
 
         // Fill the table. Clients that opened early are blocked on the ready gate meanwhile.
         var header = new DemoHeader
@@ -56,9 +69,12 @@ internal static class DemoServer
         // A private copy: what the table must look like apart from the client's logged updates.
         byte[] before = new byte[checked((int)size)];
         view.ReadBytes(0, before);
+
+        // Stamped before the gate opens, so no client's "gate opened" line can carry an earlier time.
+        long opening = DemoLog.Now;
         rendezvous.MarkReady();
         log.Say(string.Create(CultureInfo.InvariantCulture,
-            $"wrote {options.Records} records of {DemoTable.RecordSize} bytes; opened the ready gate (semaphore 0: 0 -> 1)"));
+            $"wrote {options.Records} records of {DemoTable.RecordSize} bytes; opened the ready gate (semaphore 0: 0 -> 1)"), opening);
 
         // Wait for the client: a SIGUSR1 doorbell wakes us; the facts are in the header, read under the lock.
         log.Say(string.Create(CultureInfo.InvariantCulture, $"waiting up to {options.Timeout.TotalSeconds:0} s for a client to update records (pid {Environment.ProcessId} listens for SIGUSR1)"));
@@ -105,6 +121,7 @@ internal static class DemoServer
         var view = rendezvous.Attachment;
         var logged = new Dictionary<int, long>();
         var changed = new List<int>();
+        byte[] current = new byte[DemoTable.RecordSize];
         using (rendezvous.Lock(TimeSpan.FromSeconds(5)))
         {
             for (int u = 0; u < header.UpdateCount; u++)
@@ -119,11 +136,11 @@ internal static class DemoServer
                 logged[update.Index] = update.NewValue;
             }
 
-            using var lease = view.Acquire();
             for (int i = 0; i < header.RecordCount; i++)
             {
                 long offset = DemoTable.RecordOffset(i);
-                if (!lease.GetSpan(offset, DemoTable.RecordSize).SequenceEqual(before.AsSpan(checked((int)offset), DemoTable.RecordSize)))
+                view.ReadBytes(offset, current);
+                if (!current.AsSpan().SequenceEqual(before.AsSpan(checked((int)offset), DemoTable.RecordSize)))
                 {
                     changed.Add(i);
                 }

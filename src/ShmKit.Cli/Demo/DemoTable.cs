@@ -38,6 +38,43 @@ internal static class DemoTable
 
     internal static long UpdateOffset(int index) => UpdateLogOffset + ((long)index * 16);
 
+    /// <summary>
+    /// Why a client cannot make <paramref name="updates"/> updates in a table of <paramref name="records"/>, or null
+    /// when it can. The client updates records in the middle, never the first or the last, each at most once: that
+    /// takes <paramref name="updates"/> + 2 records.
+    /// </summary>
+    internal static string? CheckUpdates(int records, int updates) =>
+        updates == 0 || records >= updates + 2 ? null : string.Create(CultureInfo.InvariantCulture,
+            $"--updates {updates} needs at least {updates + 2} records, not {records}: the client updates distinct records in the middle of the table, never the first or the last. Give --records {updates + 2} or more, or at most --updates {Math.Max(records - 2, 0)}");
+
+    /// <summary>
+    /// <paramref name="count"/> distinct indexes among the middle records 1..<paramref name="records"/> - 2, in random
+    /// order, in exactly <paramref name="count"/> steps (Floyd's sampling): it ends for every valid input
+    /// (<see cref="CheckUpdates"/>), however few records there are to choose from.
+    /// </summary>
+    internal static List<int> ChooseMiddleRecords(int records, int count, Random random)
+    {
+        int middle = records - 2;
+        if (count < 0 || count > Math.Max(middle, 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), CheckUpdates(records, count));
+        }
+
+        var chosen = new HashSet<int>();
+        var order = new List<int>(count);
+        for (int j = middle - count; j < middle; j++)
+        {
+            int pick = random.Next(0, j + 1);
+            int index = 1 + (chosen.Contains(pick) ? j : pick);
+            chosen.Add(index - 1);
+            order.Add(index);
+        }
+
+        // Floyd's method picks a uniform set, but not a uniform order: shuffle it.
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(order));
+        return order;
+    }
+
     /// <summary>The record the server writes at <paramref name="index"/>.</summary>
     internal static DemoRecord InitialRecord(int index)
     {

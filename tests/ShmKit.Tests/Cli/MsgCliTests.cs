@@ -64,7 +64,7 @@ public class MsgCliTests
         var opened = JsonDocument.Parse(Shmkit.Ok("msg", "create", "--key", key.ToString(), "--json")).RootElement;
         Assert.Equal(existing.Id, opened.GetProperty("id").GetInt32());
         Assert.False(opened.GetProperty("created").GetBoolean());
-        Assert.Contains("already exists", Shmkit.Run("msg", "create", "--key", key.ToString(), "--exclusive").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("already exists", Shmkit.Run("msg", "create", "--key", key.ToString(), "--exclusive").AssertError(ExitCode.Exists), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,16 +132,16 @@ public class MsgCliTests
     }
 
     [Fact]
-    public void Recv_And_Send_Time_Out_Or_Fail_With_Nowait_Exit_1()
+    public void Recv_And_Send_Time_Out_Or_Fail_With_Nowait_With_The_Timeout_Code()
     {
         using var cleanup = new IpcCleanup();
         var key = cleanup.NewKey();
         var queue = MessageQueue.CreateNew(key);
         string k = key.ToString();
 
-        string error = Shmkit.Run("msg", "recv", k, "--timeout", "300ms").AssertError(1);
+        string error = Shmkit.Run("msg", "recv", k, "--timeout", "300ms").AssertError(ExitCode.Timeout);
         Assert.Contains("timed out after 300 ms", error, StringComparison.Ordinal);
-        Assert.Contains("--nowait", Shmkit.Run("msg", "recv", k, "--type", "4", "--nowait").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("--nowait", Shmkit.Run("msg", "recv", k, "--type", "4", "--nowait").AssertError(ExitCode.Timeout), StringComparison.Ordinal);
 
         // Fill the queue: send --nowait fails, send --timeout times out, and nothing is added.
         byte[] chunk = new byte[1024];
@@ -150,8 +150,8 @@ public class MsgCliTests
         }
 
         long count = queue.Stat().MessageCount;
-        Assert.Contains("full", Shmkit.Run("msg", "send", k, "--text", "x", "--nowait").AssertError(1), StringComparison.Ordinal);
-        Assert.Contains("timed out", Shmkit.Run("msg", "send", k, "--hex", "01", "--timeout", "0.3s").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("full", Shmkit.Run("msg", "send", k, "--text", "x", "--nowait").AssertError(ExitCode.Timeout), StringComparison.Ordinal);
+        Assert.Contains("timed out", Shmkit.Run("msg", "send", k, "--hex", "01", "--timeout", "0.3s").AssertError(ExitCode.Timeout), StringComparison.Ordinal);
         Assert.Equal(count, queue.Stat().MessageCount);
     }
 
@@ -164,7 +164,7 @@ public class MsgCliTests
         string id = queue.Id.ToString(CultureInfo.InvariantCulture);
         queue.Send(1, "abcdef"u8);
 
-        Assert.Contains("--truncate", Shmkit.Run("msg", "recv", "--id", id, "--max-bytes", "3").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("--truncate", Shmkit.Run("msg", "recv", "--id", id, "--max-bytes", "3").AssertError(ExitCode.TooLarge), StringComparison.Ordinal);
         Assert.Equal(1, queue.Stat().MessageCount);
         Assert.Equal("abc\n", Shmkit.Ok("msg", "recv", "--id", id, "--max-bytes", "3", "--truncate", "--text"));
         Assert.Equal(0, queue.Stat().MessageCount);
@@ -213,14 +213,14 @@ public class MsgCliTests
     {
         using var cleanup = new IpcCleanup();
         var missing = cleanup.NewKey();
-        Assert.Contains(missing.ToString(), Shmkit.Run("msg", "info", missing.ToString()).AssertError(1), StringComparison.Ordinal);
-        Shmkit.Run("msg", "send", "--id", "2147483000", "--text", "x").AssertError(1);
-        Assert.Contains("--id 2147483000", Shmkit.Run("msg", "recv", "2147483000", "--nowait").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains(missing.ToString(), Shmkit.Run("msg", "info", missing.ToString()).AssertError(ExitCode.NotFound), StringComparison.Ordinal);
+        Shmkit.Run("msg", "send", "--id", "2147483000", "--text", "x").AssertError(ExitCode.NotFound);
+        Assert.Contains("--id 2147483000", Shmkit.Run("msg", "recv", "2147483000", "--nowait").AssertError(ExitCode.NotFound), StringComparison.Ordinal);
 
         var first = MessageQueue.CreatePrivate();
         cleanup.AddId('q', first.Id);
         var result = Shmkit.Run("msg", "rm", missing.ToString(), "--id", first.Id.ToString(CultureInfo.InvariantCulture));
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(ExitCode.NotFound, result.ExitCode);
         Assert.Contains($"removed message queue id {first.Id}", result.Stdout, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain(MessageQueue.GetAll(), q => q.Id == first.Id);

@@ -78,8 +78,8 @@ public class SemCliTests
         Assert.False(opened.GetProperty("created").GetBoolean());
         Assert.Equal([3, 3], existing.GetValues()); // opening leaves the values alone
 
-        Assert.Contains("already exists", Shmkit.Run("sem", "create", "--count", "2", "--key", key.ToString(), "--exclusive").AssertError(1), StringComparison.Ordinal);
-        Assert.Contains("fewer than the 5", Shmkit.Run("sem", "create", "--count", "5", "--key", key.ToString()).AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("already exists", Shmkit.Run("sem", "create", "--count", "2", "--key", key.ToString(), "--exclusive").AssertError(ExitCode.Exists), StringComparison.Ordinal);
+        Assert.Contains("fewer than the 5", Shmkit.Run("sem", "create", "--count", "5", "--key", key.ToString()).AssertError(ExitCode.TooLarge), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -105,18 +105,18 @@ public class SemCliTests
     }
 
     [Fact]
-    public void Op_Times_Out_On_A_Zero_Semaphore_With_Exit_1()
+    public void Op_Times_Out_On_A_Zero_Semaphore_With_The_Timeout_Code()
     {
         using var cleanup = new IpcCleanup();
         var key = cleanup.NewKey();
         var set = SemaphoreSet.CreateNew(key, [0, 1]);
 
-        string error = Shmkit.Run("sem", "op", key.ToString(), "--index", "0", "--delta", "-1", "--timeout", "300ms").AssertError(1);
+        string error = Shmkit.Run("sem", "op", key.ToString(), "--index", "0", "--delta", "-1", "--timeout", "300ms").AssertError(ExitCode.Timeout);
         Assert.Contains("timed out after 300 ms", error, StringComparison.Ordinal);
         Assert.Contains(key.ToString(), error, StringComparison.Ordinal);
 
-        Assert.Contains("--nowait", Shmkit.Run("sem", "op", key.ToString(), "--delta", "-1", "--nowait").AssertError(1), StringComparison.Ordinal);
-        Assert.Contains("timed out", Shmkit.Run("sem", "op", key.ToString(), "--index", "1", "--delta", "0", "--timeout", "0.2s").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("--nowait", Shmkit.Run("sem", "op", key.ToString(), "--delta", "-1", "--nowait").AssertError(ExitCode.Timeout), StringComparison.Ordinal);
+        Assert.Contains("timed out", Shmkit.Run("sem", "op", key.ToString(), "--index", "1", "--delta", "0", "--timeout", "0.2s").AssertError(ExitCode.Timeout), StringComparison.Ordinal);
         Assert.Equal([0, 1], set.GetValues());
     }
 
@@ -211,9 +211,9 @@ public class SemCliTests
     {
         using var cleanup = new IpcCleanup();
         var missing = cleanup.NewKey();
-        Assert.Contains(missing.ToString(), Shmkit.Run("sem", "info", missing.ToString()).AssertError(1), StringComparison.Ordinal);
-        Shmkit.Run("sem", "op", "--id", "2147483000", "--delta", "1").AssertError(1);
-        Assert.Contains("--id 2147483000", Shmkit.Run("sem", "rm", "2147483000").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains(missing.ToString(), Shmkit.Run("sem", "info", missing.ToString()).AssertError(ExitCode.NotFound), StringComparison.Ordinal);
+        Shmkit.Run("sem", "op", "--id", "2147483000", "--delta", "1").AssertError(ExitCode.NotFound);
+        Assert.Contains("--id 2147483000", Shmkit.Run("sem", "rm", "2147483000").AssertError(ExitCode.NotFound), StringComparison.Ordinal);
 
         var set = SemaphoreSet.CreatePrivate([0, 0]);
         cleanup.AddId('s', set.Id);
@@ -235,7 +235,7 @@ public class SemCliTests
         cleanup.AddId('s', first.Id);
 
         var result = Shmkit.Run("sem", "rm", key.ToString(), missing.ToString(), "--id", first.Id.ToString(CultureInfo.InvariantCulture));
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(ExitCode.NotFound, result.ExitCode);
         Assert.Contains($"removed semaphore set id {keyed.Id} (key {key})", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"removed semaphore set id {first.Id}", result.Stdout, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -9,16 +9,16 @@ namespace ShmKit.Tests.Cli;
 public class ShmErrorsCliTests
 {
     [Fact]
-    public void Unknown_Key_Or_Id_Is_Exit_1_With_One_Line()
+    public void Unknown_Key_Or_Id_Is_Not_Found_With_One_Line()
     {
         using var cleanup = new IpcCleanup();
         var key = cleanup.NewKey();
-        Assert.Contains(key.ToString(), Shmkit.Run("info", key.ToString()).AssertError(1), StringComparison.Ordinal);
-        Shmkit.Run("read", key.ToString()).AssertError(1);
-        Shmkit.Run("dump", "--id", "2147483000").AssertError(1);
+        Assert.Contains(key.ToString(), Shmkit.Run("info", key.ToString()).AssertError(ExitCode.NotFound), StringComparison.Ordinal);
+        Shmkit.Run("read", key.ToString()).AssertError(ExitCode.NotFound);
+        Shmkit.Run("dump", "--id", "2147483000").AssertError(ExitCode.NotFound);
 
         // A plain number is a key, as for ipcrm -M; the message says how to name an id.
-        Assert.Contains("--id 2147483000", Shmkit.Run("rm", "2147483000").AssertError(1), StringComparison.Ordinal);
+        Assert.Contains("--id 2147483000", Shmkit.Run("rm", "2147483000").AssertError(ExitCode.NotFound), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -54,14 +54,14 @@ public class ShmErrorsCliTests
     [EnvironmentFact(Needs.NoHugePages)]
     public void Huge_Pages_Without_Reserved_Huge_Pages_Explains_Why()
     {
-        string error = Shmkit.Run("create", "--size", "2MiB", "--huge-pages").AssertError(1);
+        string error = Shmkit.Run("create", "--size", "2MiB", "--huge-pages").AssertError(ExitCode.Limit);
         Assert.Contains("nr_hugepages = 0", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Missing_Ftok_Path_Is_Exit_1()
+    public void Missing_Ftok_Path_Is_Not_Found()
     {
-        string error = Shmkit.Run("info", "/nonexistent/shmkit-test:1").AssertError(1);
+        string error = Shmkit.Run("info", "/nonexistent/shmkit-test:1").AssertError(ExitCode.NotFound);
         Assert.Contains("/nonexistent/shmkit-test", error, StringComparison.Ordinal);
     }
 
@@ -82,7 +82,7 @@ public class ShmErrorsCliTests
         Assert.Contains("4096 bytes", error, StringComparison.Ordinal);
 
         Shmkit.Run("dump", "--id", id, "--offset", "5000").AssertError(2);
-        Assert.Contains("length 5", Shmkit.Run("write", "--id", id, "--offset", "4092", "--text", "12345").AssertError(2), StringComparison.Ordinal);
+        Assert.Contains("room for 4 bytes", Shmkit.Run("write", "--id", id, "--offset", "4092", "--text", "12345").AssertError(ExitCode.TooLarge), StringComparison.Ordinal);
 
         // The failed write touched nothing.
         using var check = segment.AttachReadOnly();

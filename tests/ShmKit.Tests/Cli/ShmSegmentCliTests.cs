@@ -74,7 +74,7 @@ public class ShmSegmentCliTests
         Assert.Equal(existing.Id, opened.GetProperty("id").GetInt32());
         Assert.False(opened.GetProperty("created").GetBoolean());
 
-        string error = Shmkit.Run("create", "--size", "4K", "--key", key.ToString(), "--exclusive").AssertError(1);
+        string error = Shmkit.Run("create", "--size", "4K", "--key", key.ToString(), "--exclusive").AssertError(ExitCode.Exists);
         Assert.Contains("already exists", error, StringComparison.Ordinal);
     }
 
@@ -258,7 +258,7 @@ public class ShmSegmentCliTests
 
         var result = Shmkit.Run("rm", key.ToString(), missing.ToString(),
             "--id", first.Id.ToString(CultureInfo.InvariantCulture), "--id", second.Id.ToString(CultureInfo.InvariantCulture));
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(ExitCode.NotFound, result.ExitCode);
         Assert.Contains($"removed shared memory segment id {keyed.Id} (key {key})", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"removed shared memory segment id {first.Id}", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"removed shared memory segment id {second.Id}", result.Stdout, StringComparison.Ordinal);
