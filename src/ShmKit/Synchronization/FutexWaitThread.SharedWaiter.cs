@@ -89,7 +89,10 @@ internal static unsafe partial class FutexWaitThread
                         }
 
                         _incoming.Clear();
-                        if (_count == 0 && Reserved == 0 && MonotonicClock.Now - idleSince >= Volatile.Read(ref s_idleLingerTicks))
+                        // Idle for the linger time, or futex_waitv turned out to be unavailable (new waits get
+                        // dedicated threads; staying would make every futex_waitv here fail at once).
+                        if (_count == 0 && Reserved == 0
+                            && (MonotonicClock.Now - idleSince >= Volatile.Read(ref s_idleLingerTicks) || !Futex.IsWaitvAvailable))
                         {
                             s_threads.Remove(this);
                             return;

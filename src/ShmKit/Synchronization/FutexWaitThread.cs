@@ -109,6 +109,12 @@ internal static unsafe partial class FutexWaitThread
         ProcessIdentity? watchProcess = null,
         LivenessToken? watchToken = null)
     {
+        if (((nint)word & 3) != 0)
+        {
+            // Checked here: the kernel's EINVAL would fail every wait that shares the waiter thread's futex_waitv.
+            throw new ArgumentException(FormattableString.Invariant($"A futex word must be 4-byte aligned; 0x{(nint)word:x} is not."), nameof(word));
+        }
+
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<FutexWaitResult>(cancellationToken);

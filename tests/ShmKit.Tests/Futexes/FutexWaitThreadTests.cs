@@ -85,6 +85,14 @@ public class FutexWaitThreadTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_Misaligned_Word_Is_Refused_Before_It_Reaches_A_Shared_Waiter()
+    {
+        using var shm = new FutexSegment();
+        var e = Assert.Throws<ArgumentException>(() => { shm.WaitAsync(2, 0, MonotonicClock.Infinite, CancellationToken.None).AsTask().Dispose(); });
+        Assert.Contains("4-byte aligned", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_Async_Wait_Times_Out_At_Its_Deadline()
     {
         using var shm = new FutexSegment();
