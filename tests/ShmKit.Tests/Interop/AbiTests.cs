@@ -18,10 +18,11 @@ public partial class AbiTests
     private static readonly Dictionary<string, string> s_structTags = new(StringComparer.Ordinal)
     {
         ["semid_ds_x64"] = "semid_ds",
+        ["epoll_event_x64"] = "epoll_event",
     };
 
     /// <summary>Declared for other architectures: not comparable with the x86-64 headers.</summary>
-    private static readonly HashSet<string> s_otherArchitectures = new(StringComparer.Ordinal) { "semid_ds_generic64" };
+    private static readonly HashSet<string> s_otherArchitectures = new(StringComparer.Ordinal) { "semid_ds_generic64", "epoll_event_generic64" };
 
     /// <summary>On arm64 semid_ds has the asm-generic layout, and the x86-64 one does not apply.</summary>
     private static readonly Dictionary<string, string> s_arm64StructTags = new(StringComparer.Ordinal)
@@ -32,7 +33,7 @@ public partial class AbiTests
     private static readonly HashSet<string> s_notArm64 = new(StringComparer.Ordinal) { "semid_ds_x64" };
 
     private static readonly string[] s_requiredStructs =
-        ["ipc_perm", "shmid_ds", "shminfo", "shm_info", "semid_ds", "sembuf", "seminfo", "msqid_ds", "msginfo", "timespec"];
+        ["ipc_perm", "shmid_ds", "shminfo", "shm_info", "semid_ds", "sembuf", "seminfo", "msqid_ds", "msginfo", "timespec", "futex_waitv", "epoll_event"];
 
     private static readonly string[] s_requiredConstants =
     [
@@ -41,6 +42,8 @@ public partial class AbiTests
         "SEM_UNDO", "GETPID", "GETVAL", "GETALL", "GETNCNT", "GETZCNT", "SETVAL", "SETALL", "SEM_STAT", "SEM_INFO", "SEM_STAT_ANY",
         "MSG_NOERROR", "MSG_EXCEPT", "MSG_COPY", "MSG_STAT", "MSG_INFO", "MSG_STAT_ANY",
         "EPERM", "ENOENT", "EINTR", "EAGAIN", "ENOMEM", "EACCES", "EEXIST", "EINVAL", "ENOSPC", "E2BIG", "ENOMSG", "EIDRM", "ERANGE", "EFBIG",
+        "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAIT_BITSET", "FUTEX_PRIVATE_FLAG", "FUTEX_BITSET_MATCH_ANY", "FUTEX_32", "FUTEX_WAITV_MAX", "CLOCK_MONOTONIC",
+        "EPOLL_CLOEXEC", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLLIN", "EFD_CLOEXEC", "EFD_NONBLOCK", "O_CLOEXEC", "PR_SET_PDEATHSIG", "ESRCH", "ENOSYS", "EMFILE",
     ];
 
     [GeneratedRegex("^[a-z_][a-z0-9_]*$")]
@@ -74,7 +77,7 @@ public partial class AbiTests
     {
         var c = new StringBuilder();
         c.AppendLine("#define _GNU_SOURCE");
-        foreach (string h in new[] { "stdio.h", "stddef.h", "errno.h", "signal.h", "time.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h" })
+        foreach (string h in new[] { "stdio.h", "stddef.h", "errno.h", "signal.h", "time.h", "fcntl.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h", "sys/epoll.h", "sys/eventfd.h", "sys/prctl.h", "linux/futex.h" })
         {
             c.Append("#include <").Append(h).AppendLine(">");
         }
