@@ -8,7 +8,7 @@ namespace ShmKit;
 /// Memory/ layer's two waits (an opener waiting for a header to become Ready, a creator waiting on a directory
 /// entry another process is constructing). At merge the lead replaces the calls with helper h5's Kernel/Futex
 /// (<c>Futex.Wait</c>/<c>Futex.Wake</c>, cancellation through futex_waitv) and deletes this file and
-/// Interop/Interop.TemporaryFutex.cs.
+/// (its declarations are already h5's Interop/Interop.Futex.cs).
 /// </summary>
 /// <remarks>
 /// Deadlines are absolute <see cref="Stopwatch.GetTimestamp"/> values, which on Linux are CLOCK_MONOTONIC
@@ -60,7 +60,7 @@ internal static unsafe class TemporaryFutex
 
     /// <summary>Wakes every waiter on <paramref name="word"/>. EFAULT (word no longer mapped) is ignored.</summary>
     internal static void WakeAll(int* word) =>
-        _ = TemporaryFutexCalls.syscall(TemporaryFutexCalls.SYS_futex, word, TemporaryFutexCalls.FUTEX_WAKE, int.MaxValue, null, null, 0);
+        _ = FutexCalls.futex(word, FutexCalls.FUTEX_WAKE, int.MaxValue, null, null, 0);
 
     /// <summary>A deadline <paramref name="timeout"/> from now; null or infinite → <see cref="Infinite"/>.</summary>
     internal static long DeadlineAfter(TimeSpan? timeout)
@@ -87,7 +87,7 @@ internal static unsafe class TemporaryFutex
     {
         while (true)
         {
-            long r = TemporaryFutexCalls.syscall(TemporaryFutexCalls.SYS_futex, word, TemporaryFutexCalls.FUTEX_WAIT_BITSET, expected, absolute, null, TemporaryFutexCalls.FUTEX_BITSET_MATCH_ANY);
+            long r = FutexCalls.futex(word, FutexCalls.FUTEX_WAIT_BITSET, expected, absolute, null, FutexCalls.FUTEX_BITSET_MATCH_ANY);
             if (r == 0)
             {
                 return 0;

@@ -28,9 +28,10 @@ public partial class AbiTests
     private static readonly Dictionary<string, string> s_arm64StructTags = new(StringComparer.Ordinal)
     {
         ["semid_ds_generic64"] = "semid_ds",
+        ["epoll_event_generic64"] = "epoll_event",
     };
 
-    private static readonly HashSet<string> s_notArm64 = new(StringComparer.Ordinal) { "semid_ds_x64" };
+    private static readonly HashSet<string> s_notArm64 = new(StringComparer.Ordinal) { "semid_ds_x64", "epoll_event_x64" };
 
     private static readonly string[] s_requiredStructs =
         ["ipc_perm", "shmid_ds", "shminfo", "shm_info", "semid_ds", "sembuf", "seminfo", "msqid_ds", "msginfo", "timespec", "futex_waitv", "epoll_event"];
@@ -257,7 +258,7 @@ public partial class AbiTests
             return c.ToString();
         }
 
-        string libc = "#define _GNU_SOURCE\n" + string.Concat(new[] { "stddef.h", "errno.h", "signal.h", "time.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h" }.Select(h => $"#include <{h}>\n"))
+        string libc = "#define _GNU_SOURCE\n" + string.Concat(new[] { "stddef.h", "errno.h", "signal.h", "time.h", "fcntl.h", "sys/ipc.h", "sys/shm.h", "sys/sem.h", "sys/msg.h", "sys/epoll.h", "sys/eventfd.h", "sys/prctl.h", "linux/futex.h" }.Select(h => $"#include <{h}>\n"))
             + checks + ConstantChecks();
         string uapi = string.Concat(new[] { "linux/errno.h", "linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h", "linux/futex.h" }.Select(h => $"#include <{h}>\n"))
             + ConstantChecks();
