@@ -130,7 +130,7 @@ public sealed partial class ManagedSegment : IDisposable
     /// <param name="name">1..32 bytes of UTF-8.</param>
     /// <param name="size">Its size in bytes; an existing block must have exactly this size.</param>
     /// <param name="timeout">How long to wait while another process constructs an entry on the way; default 5 s.</param>
-    /// <param name="cancellationToken">Cancels the wait (checked at least every 100 ms).</param>
+    /// <param name="cancellationToken">Cancels the wait (it wakes the waiting thread at once).</param>
     /// <returns>Where the block is.</returns>
     /// <exception cref="ShmNameConflictException">The name exists as another kind or with another size.</exception>
     /// <exception cref="ShmCapacityException">The directory or the heap is full.</exception>
@@ -163,7 +163,7 @@ public sealed partial class ManagedSegment : IDisposable
     {
         CheckKind(kind);
         TimeSpan wait = timeout ?? s_defaultTimeout;
-        return _directory.FindOrCreate(name, kind, layoutVersion, size, initialize, OwnerId, TemporaryFutex.DeadlineAfter(wait), wait, cancellationToken);
+        return _directory.FindOrCreate(name, kind, layoutVersion, size, initialize, OwnerId, MonotonicClock.DeadlineAfter(wait), wait, cancellationToken);
     }
 
     /// <summary>Finds <paramref name="name"/> without constructing; null when absent.</summary>
@@ -171,7 +171,7 @@ public sealed partial class ManagedSegment : IDisposable
     {
         CheckKind(kind);
         TimeSpan wait = timeout ?? s_defaultTimeout;
-        return _directory.Find(name, kind, layoutVersion, TemporaryFutex.DeadlineAfter(wait), wait, cancellationToken);
+        return _directory.Find(name, kind, layoutVersion, MonotonicClock.DeadlineAfter(wait), wait, cancellationToken);
     }
 
     /// <summary>Whether the participant an owner id names lives (Dead when its slot moved on to another generation).</summary>

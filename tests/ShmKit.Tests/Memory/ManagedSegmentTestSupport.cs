@@ -52,7 +52,7 @@ internal static class ManagedSegmentTestSupport
             timeout);
         using RegionLease lease = segment.Region.Acquire();
         HeaderAcquisition header = StructureHeader.Acquire(lease, location.Offset, location.Length, ShmStructureKind.Event, HeaderClaimPolicy.OpenOnly,
-            TemporaryFutex.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
+            MonotonicClock.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
         Assert.Null(header.Claim);
         Assert.Equal(location.Length, header.Header.TotalSize);
         Assert.Equal(0x5EED, lease.Ref<long>(location.Offset + StructureHeader.Size));
