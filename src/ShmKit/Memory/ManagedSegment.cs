@@ -15,13 +15,14 @@ namespace ShmKit;
 /// it dies. Both objects get <see cref="ManagedSegmentOptions.Mode"/> (default 0600).</para>
 /// <para><b>Layout and publication.</b> A 64-byte versioned header (magic "SHMK", layout version, kind, size, state,
 /// creator identity, checksum), a control block, the participant table, the directory and a heap; see
-/// docs/ARCHITECTURE.md, "Structures in shared memory". The creator claims the header with a CAS, fills everything,
+/// docs/ARCHITECTURE.md, "Structures in shared memory", and docs/LAYOUT.md. The creator claims the header with a CAS, fills everything,
 /// and publishes it Ready with a full fence and a futex wake. An opener that arrives early waits (timeout,
 /// cancellation) and touches nothing before Ready. Every offset and size read from the segment is validated against
 /// the real segment size (IPC_STAT), and every scan is bounded, so garbage is a <see cref="ShmLayoutException"/>,
 /// never a crash or a hang.</para>
-/// <para><b>A creator that dies while initializing</b> leaves the header Initializing with its identity:
-/// <see cref="Open"/> sees that it is dead, marks the segment poisoned and throws
+/// <para><b>A creator that dies while initializing</b> leaves the header Initializing with its identity (and, from
+/// the moment its token set exists, a SEM_UNDO token of its own, so that its death is seen from other pid namespaces
+/// too): <see cref="Open"/>, blocked or arriving later, sees that it is dead, marks the segment poisoned and throws
 /// <see cref="ShmStructurePoisonedException"/>; <see cref="OpenOrCreate"/> takes the initialization over (exactly one
 /// of several racing openers does) and re-initializes it, removing the dead creator's token set.</para>
 /// <para><b>Lifetime.</b> Opening registers this process in the participant table; <see cref="Dispose"/>

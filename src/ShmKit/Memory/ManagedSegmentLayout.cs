@@ -22,12 +22,12 @@ namespace ShmKit;
 ///                                       before it sets the header state's TokenBit (CAS, release), read by openers
 ///                                       only after they see TokenBit (acquire) and re-read the state
 ///              108 20 reserved (0)
-/// The token set has P + 1 semaphores: one per participant slot, and the initializer's (index P), which the
-/// initializing process holds at +1 (SEM_UNDO) from the set's creation until it has published the header.
 /// [128, 128+64·P)            participant table (ParticipantTable)
 /// [128+64·P, +64·D)          directory (ManagedDirectory)
 /// [heapStart, heapEnd)       heap: structures, each at a 128-byte aligned offset
 /// </code>
+/// The token set has P + 1 semaphores: one per participant slot, and the initializer's (index P), which the
+/// initializing process holds at +1 (SEM_UNDO) from the set's creation until it has published the header.
 /// Every field is redundant with P, D and the segment size, and an opener checks that they agree: a cheap way to tell
 /// a managed segment from garbage. Readers read the control block only after the header's Ready (acquire).
 /// </summary>
