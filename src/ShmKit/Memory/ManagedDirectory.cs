@@ -104,7 +104,7 @@ internal sealed class ManagedDirectory
     /// entries and dead claimers' entries, stops at Free) or a find-or-construct (claims the first Free or Abandoned
     /// entry, or a dead claimer's). Waits while a live claimer constructs an entry on the way.
     /// </summary>
-    private unsafe StructureLocation? Probe(string name, ShmStructureKind kind, ushort layoutVersion, long size, StructureInitializer? initialize,
+    private StructureLocation? Probe(string name, ShmStructureKind kind, ushort layoutVersion, long size, StructureInitializer? initialize,
         int ownerId, long deadline, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         bool create = ownerId != 0; // owner ids are never 0

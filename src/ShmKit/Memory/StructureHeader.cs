@@ -124,7 +124,7 @@ internal static unsafe partial class StructureHeader
     /// <exception cref="ShmStructurePoisonedException">The claim was lost: another process judged this one dead.</exception>
     internal static void RecordInitializerToken(in RegionLease lease, in HeaderClaim claim, in ShmSite site, string what)
     {
-        if (!TryMoveOwnState(lease, claim, s => s | TokenBit))
+        if (!TryMoveOwnState(lease, claim, static s => s | TokenBit))
         {
             throw ClaimLost(site, claim.Offset, what);
         }
