@@ -24,7 +24,9 @@ namespace ShmKit;
 /// state with another's id. Publish: write every field, then CAS (Claimed, me) → (Ready, me) (full fence: a reader that
 /// sees Ready with Volatile.Read has every field) and FUTEX_WAKE(all). A constructor that fails CASes to
 /// (Abandoned, me) and wakes. Readers read fields only after they see Ready. A reader mid-construction sees Claimed and
-/// waits on the state word (slices of at most 100 ms, re-checking the claimer's liveness).</para>
+/// blocks in a futex wait on the state word (the low half of the claim word) with the claimer watched by the
+/// <see cref="LivenessMonitor"/>: the claimer's publication wakes it, the claimer's death interrupts it (a takeover
+/// changes only the high half, so it wakes nobody: whoever waited for the dead claimer was interrupted anyway).</para>
 /// <para><b>Why one construction per name.</b> Probing starts at FNV-1a(name) mod D and visits at most D entries.
 /// Ready entries never change again, and a creator never passes an entry that is not Ready: it claims a Free or
 /// Abandoned one, waits while a live claimer constructs, or takes over a dead claimer's. So the first non-Ready entry
@@ -82,28 +84,56 @@ internal sealed class ManagedDirectory
     /// <exception cref="ShmNameConflictException">The name exists with another kind, layout version or size.</exception>
     /// <exception cref="ShmCapacityException">The directory or the heap is full.</exception>
     /// <exception cref="ShmStructureNotReadyException">Another live process was still constructing an entry on the way at the deadline.</exception>
-    internal unsafe StructureLocation FindOrCreate(string name, ShmStructureKind kind, ushort layoutVersion, long size, StructureInitializer? initialize,
+    internal StructureLocation FindOrCreate(string name, ShmStructureKind kind, ushort layoutVersion, long size, StructureInitializer? initialize,
         int ownerId, long deadline, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(ownerId);
+        return Probe(name, kind, layoutVersion, size, initialize, ownerId, deadline, timeout, cancellationToken)!.Value;
+    }
+
+    /// <summary>
+    /// Finds the structure called <paramref name="name"/> without constructing anything: null when it does not exist.
+    /// Waits (up to the deadline) while a live process constructs an entry on the way.
+    /// </summary>
+    /// <exception cref="ShmNameConflictException">The name exists with another kind or layout version.</exception>
+    internal StructureLocation? Find(string name, ShmStructureKind kind, ushort layoutVersion, long deadline, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        Probe(name, kind, layoutVersion, 0, null, ownerId: 0, deadline, timeout, cancellationToken);
+
+    /// <summary>
+    /// The probe sequence of <paramref name="name"/>, for a lookup (<paramref name="ownerId"/> 0: skips Abandoned
+    /// entries and dead claimers' entries, stops at Free) or a find-or-construct (claims the first Free or Abandoned
+    /// entry, or a dead claimer's). Waits while a live claimer constructs an entry on the way.
+    /// </summary>
+    private StructureLocation? Probe(string name, ShmStructureKind kind, ushort layoutVersion, long size, StructureInitializer? initialize,
+        int ownerId, long deadline, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        bool create = ownerId != 0; // owner ids are never 0
         Span<byte> nameBuffer = stackalloc byte[MaxNameBytes];
         ReadOnlySpan<byte> key = EncodeName(name, nameBuffer);
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (create)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        }
+
         using RegionLease lease = _region.Acquire();
+        var wait = new PeerWait(deadline, cancellationToken);
+        long mine = Claimed | ((long)ownerId << 32);
         int start = (int)(Hash(key) % (uint)Capacity);
         for (int step = 0; step < Capacity; step++)
         {
             int index = (start + step) % Capacity;
-            long entry = EntryOffset(index);
-            ref long word = ref lease.Ref<long>(entry + StateOffset);
+            ref long word = ref lease.Ref<long>(EntryOffset(index) + StateOffset);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long w = Volatile.Read(ref word);
                 int state = (int)w;
-                int claimer = (int)(w >>> 32);
-                long mine = Claimed | ((long)ownerId << 32);
                 switch (state)
                 {
+                    case Free when !create:
+                        return null; // a name is never past a Free entry
+                    case Abandoned when !create:
+                        break; // nothing was ever published there
                     case Free:
                     case Abandoned:
                         if (Interlocked.CompareExchange(ref word, mine, w) == w)
@@ -113,17 +143,21 @@ internal sealed class ManagedDirectory
 
                         continue;
                     case Claimed:
-                        if (claimer != ownerId && _participants.CheckOwner(claimer) == ShmParticipantLiveness.Dead)
+                        if (WaitForClaimer(lease, index, (int)(w >>> 32), ref wait, timeout))
                         {
-                            if (Interlocked.CompareExchange(ref word, mine, w) == w)
-                            {
-                                return Construct(lease, index, mine, key, kind, layoutVersion, size, initialize);
-                            }
-
-                            continue;
+                            continue; // woken, changed, or its claimer died: look again
                         }
 
-                        WaitForClaimer(lease, index, claimer, deadline, timeout);
+                        if (!create)
+                        {
+                            break; // a dead claimer never published there
+                        }
+
+                        if (Interlocked.CompareExchange(ref word, mine, w) == w)
+                        {
+                            return Construct(lease, index, mine, key, kind, layoutVersion, size, initialize); // take its claim over
+                        }
+
                         continue;
                     case Ready:
                         Entry found = ReadReady(lease, index);
@@ -132,7 +166,7 @@ internal sealed class ManagedDirectory
                             break;
                         }
 
-                        if (found.Kind != kind || found.LayoutVersion != layoutVersion || found.Size != size)
+                        if (found.Kind != kind || found.LayoutVersion != layoutVersion || (create && found.Size != size))
                         {
                             throw ShmErrors.NameConflict(_site, name, (found.Kind, found.LayoutVersion, found.Size), (kind, layoutVersion, size));
                         }
@@ -146,67 +180,10 @@ internal sealed class ManagedDirectory
             }
         }
 
-        throw ShmErrors.Capacity(_site, ShmCapacityResource.Directory, Capacity, Capacity, 1,
-            string.Create(CultureInfo.InvariantCulture, $"no free entry on the probe path of '{name}'"));
-    }
-
-    /// <summary>
-    /// Finds the structure called <paramref name="name"/> without constructing anything: null when it does not exist.
-    /// Waits (up to the deadline) while a live process constructs an entry on the way.
-    /// </summary>
-    /// <exception cref="ShmNameConflictException">The name exists with another kind or layout version.</exception>
-    internal StructureLocation? Find(string name, ShmStructureKind kind, ushort layoutVersion, long deadline, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        Span<byte> nameBuffer = stackalloc byte[MaxNameBytes];
-        ReadOnlySpan<byte> key = EncodeName(name, nameBuffer);
-        using RegionLease lease = _region.Acquire();
-        int start = (int)(Hash(key) % (uint)Capacity);
-        for (int step = 0; step < Capacity; step++)
-        {
-            int index = (start + step) % Capacity;
-            ref long word = ref lease.Ref<long>(EntryOffset(index) + StateOffset);
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                long w = Volatile.Read(ref word);
-                int state = (int)w;
-                int claimer = (int)(w >>> 32);
-                switch (state)
-                {
-                    case Free:
-                        return null;
-                    case Abandoned:
-                        break;
-                    case Claimed:
-                        if (_participants.CheckOwner(claimer) == ShmParticipantLiveness.Dead)
-                        {
-                            break;
-                        }
-
-                        WaitForClaimer(lease, index, claimer, deadline, timeout);
-                        continue;
-                    case Ready:
-                        Entry found = ReadReady(lease, index);
-                        if (!key.SequenceEqual(found.NameBytes(lease, this)))
-                        {
-                            break;
-                        }
-
-                        if (found.Kind != kind || found.LayoutVersion != layoutVersion)
-                        {
-                            throw ShmErrors.NameConflict(_site, name, (found.Kind, found.LayoutVersion, found.Size), (kind, layoutVersion, 0));
-                        }
-
-                        return new StructureLocation(found.Offset, found.Size, WasCreated: false);
-                    default:
-                        throw BadState(index, state);
-                }
-
-                break;
-            }
-        }
-
-        return null;
+        return create
+            ? throw ShmErrors.Capacity(_site, ShmCapacityResource.Directory, Capacity, Capacity, 1,
+                string.Create(CultureInfo.InvariantCulture, $"no free entry on the probe path of '{name}'"))
+            : null;
     }
 
     /// <summary>Every entry that is not Free.</summary>
@@ -308,7 +285,7 @@ internal sealed class ManagedDirectory
                     "another process judged this one dead and took over the construction");
             }
 
-            TemporaryFutex.WakeAll(lease.Word(entry + StateOffset));
+            Futex.WakeAll(lease.Word(entry + StateOffset));
             return new StructureLocation(offset, size, WasCreated: true);
         }
         catch
@@ -316,25 +293,41 @@ internal sealed class ManagedDirectory
             long abandoned = Abandoned | (claimedWord & unchecked((long)0xFFFF_FFFF_0000_0000));
             if (Interlocked.CompareExchange(ref word, abandoned, claimedWord) == claimedWord)
             {
-                TemporaryFutex.WakeAll(lease.Word(entry + StateOffset));
+                Futex.WakeAll(lease.Word(entry + StateOffset));
             }
 
             throw;
         }
     }
 
-    private unsafe void WaitForClaimer(in RegionLease lease, int index, int claimer, long deadline, TimeSpan? timeout)
+    /// <summary>
+    /// Sleeps while entry <paramref name="index"/> is Claimed by <paramref name="claimer"/> and the claimer lives: its
+    /// death (pidfd, or its SEM_UNDO token from another pid namespace) interrupts the sleep. Returns false at once when
+    /// the claimer is dead (its slot moved on, its token is 0, or /proc says so), true to look again.
+    /// </summary>
+    private unsafe bool WaitForClaimer(in RegionLease lease, int index, int claimer, ref PeerWait wait, TimeSpan? timeout)
     {
-        int* stateWord = lease.Word(EntryOffset(index) + StateOffset);
-        if (TemporaryFutex.Passed(deadline) || !TemporaryFutex.WaitSlice(stateWord, Claimed, deadline))
+        if (!_participants.TryGetOwnerWatch(claimer, out ProcessIdentity identity, out LivenessToken token))
         {
-            int pid = _participants.TryGetOwner(claimer, out ManagedSegmentParticipant owner) ? owner.ProcessId : 0;
-            throw ShmErrors.NotReady(_site, EntryOffset(index), string.Create(CultureInfo.InvariantCulture, $"directory entry {index}"),
-                pid > 0
-                    ? string.Create(CultureInfo.InvariantCulture, $"process {pid} (owner id 0x{claimer:x}) is still constructing a structure there and is alive")
-                    : string.Create(CultureInfo.InvariantCulture, $"owner id 0x{claimer:x} is constructing a structure there"),
-                pid, timeout);
+            return false; // its slot is no longer Active at that generation
         }
+
+        using LivenessWatch? watch = wait.Watch(identity, token); // arm first, then check, then sleep
+        ShmParticipantLiveness liveness = _participants.CheckOwner(claimer);
+        if (liveness == ShmParticipantLiveness.Dead)
+        {
+            return false;
+        }
+
+        if (!wait.Sleep(lease.Word(EntryOffset(index) + StateOffset), Claimed, watch, identity, token))
+        {
+            throw ShmErrors.NotReady(_site, EntryOffset(index), string.Create(CultureInfo.InvariantCulture, $"directory entry {index}"),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"process {identity.ProcessId} (owner id 0x{claimer:x}) is still constructing a structure there and {(liveness == ShmParticipantLiveness.Alive ? "is alive" : "its liveness cannot be told from here")}"),
+                identity.ProcessId, timeout);
+        }
+
+        return true;
     }
 
     /// <summary>Reads and validates a Ready entry (the caller saw Ready with an acquire read).</summary>

@@ -68,7 +68,7 @@ public sealed partial class ManagedSegment
     /// </summary>
     /// <param name="key">The key (not <see cref="IpcKey.Private"/>).</param>
     /// <param name="timeout">How long to wait for the creator; default 5 s; <see cref="TimeSpan.Zero"/> does not wait.</param>
-    /// <param name="cancellationToken">Cancels the wait (checked at least every 100 ms).</param>
+    /// <param name="cancellationToken">Cancels the wait (it wakes the waiting thread at once).</param>
     /// <returns>The managed segment.</returns>
     /// <exception cref="IpcObjectNotFoundException">No segment has this key.</exception>
     /// <exception cref="ShmLayoutException">It is not a (valid) managed segment.</exception>
@@ -150,7 +150,8 @@ public sealed partial class ManagedSegment
                     TimeSpan wait = timeout ?? s_defaultTimeout;
                     acquisition = StructureHeader.Acquire(lease, 0, lease.Length, ShmStructureKind.ManagedSegment,
                         mode == OpenMode.Open ? HeaderClaimPolicy.OpenOnly : HeaderClaimPolicy.ClaimOrTakeOver,
-                        TemporaryFutex.DeadlineAfter(wait), wait, site, HeaderWhat, cancellationToken);
+                        MonotonicClock.DeadlineAfter(wait), wait, site, HeaderWhat, cancellationToken,
+                        lease.Length >= ManagedSegmentLayout.ParticipantTableStart ? ManagedSegmentLayout.InitializerToken : null);
                 }
 
                 if (acquisition.Claim is { } ours)
@@ -223,13 +224,20 @@ public sealed partial class ManagedSegment
 
             tokens = CreateTokens(segment, participants, options.Mode, claim, staleTokens, site);
             Volatile.Write(ref lease.Ref<int>(ManagedSegmentLayout.TokenSemaphoreIdOffset), tokens.Id);
+
+            // The initializer's own token (the set's last semaphore), so that openers in other pid namespaces see this
+            // process die before it publishes; given back once published (it registers as a participant then).
+            tokens.Release(participants, 1, undo: true);
+            Volatile.Write(ref lease.Ref<int>(ManagedSegmentLayout.InitializerTokenIndexOffset), participants);
+            StructureHeader.RecordInitializerToken(lease, claim, site, HeaderWhat);
             options.AfterInitializationClaimed?.Invoke();
 
             long kindParameter = ManagedSegmentLayout.KindParameter(participants, entries);
             StructureHeader.Publish(lease, claim, size, 0, kindParameter, site, HeaderWhat);
-            TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
+            GiveBackInitializerToken(tokens, participants);
+            ProcessIdentity self = ProcessIdentity.Current;
             var header = new HeaderSnapshot(StructureHeader.CurrentLayoutVersion, ShmStructureKind.ManagedSegment, size, self.ProcessId, 0,
-                self.StartTime, self.PidNamespaceInode, kindParameter);
+                unchecked((long)self.StartTime), unchecked((long)self.PidNamespaceInode), kindParameter);
             return (header, new ManagedSegmentLayout.Control(participants, entries, directory, heapStart, size, tokens.Id), tokens);
         }
         catch
@@ -251,7 +259,7 @@ public sealed partial class ManagedSegment
     /// </summary>
     private static SemaphoreSet CreateTokens(SharedMemorySegment segment, int participants, UnixFileMode mode, in HeaderClaim claim, int staleId, in ShmSite site)
     {
-        short[] zeros = new short[participants];
+        short[] zeros = new short[participants + 1]; // one token per participant slot, and the initializer's
         if (segment.Key.IsPrivate)
         {
             return SemaphoreSet.CreatePrivate(zeros, mode);
@@ -321,6 +329,18 @@ public sealed partial class ManagedSegment
         }
 
         return set;
+    }
+
+    /// <summary>After publication: the initializer's token is no longer needed (a set removed meanwhile has nothing to give back).</summary>
+    private static void GiveBackInitializerToken(SemaphoreSet tokens, int index)
+    {
+        try
+        {
+            _ = tokens.TryWait(index, 1, undo: true);
+        }
+        catch (IpcException)
+        {
+        }
     }
 
     private static void TryRemove(SharedMemorySegment segment)

@@ -15,13 +15,14 @@ namespace ShmKit;
 /// it dies. Both objects get <see cref="ManagedSegmentOptions.Mode"/> (default 0600).</para>
 /// <para><b>Layout and publication.</b> A 64-byte versioned header (magic "SHMK", layout version, kind, size, state,
 /// creator identity, checksum), a control block, the participant table, the directory and a heap; see
-/// docs/ARCHITECTURE.md, "Structures in shared memory". The creator claims the header with a CAS, fills everything,
+/// docs/ARCHITECTURE.md, "Structures in shared memory", and docs/LAYOUT.md. The creator claims the header with a CAS, fills everything,
 /// and publishes it Ready with a full fence and a futex wake. An opener that arrives early waits (timeout,
 /// cancellation) and touches nothing before Ready. Every offset and size read from the segment is validated against
 /// the real segment size (IPC_STAT), and every scan is bounded, so garbage is a <see cref="ShmLayoutException"/>,
 /// never a crash or a hang.</para>
-/// <para><b>A creator that dies while initializing</b> leaves the header Initializing with its identity:
-/// <see cref="Open"/> sees that it is dead, marks the segment poisoned and throws
+/// <para><b>A creator that dies while initializing</b> leaves the header Initializing with its identity (and, from
+/// the moment its token set exists, a SEM_UNDO token of its own, so that its death is seen from other pid namespaces
+/// too): <see cref="Open"/>, blocked or arriving later, sees that it is dead, marks the segment poisoned and throws
 /// <see cref="ShmStructurePoisonedException"/>; <see cref="OpenOrCreate"/> takes the initialization over (exactly one
 /// of several racing openers does) and re-initializes it, removing the dead creator's token set.</para>
 /// <para><b>Lifetime.</b> Opening registers this process in the participant table; <see cref="Dispose"/>
@@ -130,7 +131,7 @@ public sealed partial class ManagedSegment : IDisposable
     /// <param name="name">1..32 bytes of UTF-8.</param>
     /// <param name="size">Its size in bytes; an existing block must have exactly this size.</param>
     /// <param name="timeout">How long to wait while another process constructs an entry on the way; default 5 s.</param>
-    /// <param name="cancellationToken">Cancels the wait (checked at least every 100 ms).</param>
+    /// <param name="cancellationToken">Cancels the wait (it wakes the waiting thread at once).</param>
     /// <returns>Where the block is.</returns>
     /// <exception cref="ShmNameConflictException">The name exists as another kind or with another size.</exception>
     /// <exception cref="ShmCapacityException">The directory or the heap is full.</exception>
@@ -163,7 +164,7 @@ public sealed partial class ManagedSegment : IDisposable
     {
         CheckKind(kind);
         TimeSpan wait = timeout ?? s_defaultTimeout;
-        return _directory.FindOrCreate(name, kind, layoutVersion, size, initialize, OwnerId, TemporaryFutex.DeadlineAfter(wait), wait, cancellationToken);
+        return _directory.FindOrCreate(name, kind, layoutVersion, size, initialize, OwnerId, MonotonicClock.DeadlineAfter(wait), wait, cancellationToken);
     }
 
     /// <summary>Finds <paramref name="name"/> without constructing; null when absent.</summary>
@@ -171,7 +172,7 @@ public sealed partial class ManagedSegment : IDisposable
     {
         CheckKind(kind);
         TimeSpan wait = timeout ?? s_defaultTimeout;
-        return _directory.Find(name, kind, layoutVersion, TemporaryFutex.DeadlineAfter(wait), wait, cancellationToken);
+        return _directory.Find(name, kind, layoutVersion, MonotonicClock.DeadlineAfter(wait), wait, cancellationToken);
     }
 
     /// <summary>Whether the participant an owner id names lives (Dead when its slot moved on to another generation).</summary>

@@ -17,11 +17,17 @@ namespace ShmKit;
 ///              88  4  directoryOffset (= 128 + 64·P)                initializer, before Ready
 ///              92  4  reserved (0)
 ///              96  8  heapStart (= directoryOffset + 64·D, rounded up to 128)   initializer, before Ready
-///              104 24 reserved (0)
+///              104 4  initializerTokenIndex  initializer, while Initializing: the semaphore number (= P, the set's
+///                                       last) of its own SEM_UNDO token in the set tokenSemaphoreId names; written
+///                                       before it sets the header state's TokenBit (CAS, release), read by openers
+///                                       only after they see TokenBit (acquire) and re-read the state
+///              108 20 reserved (0)
 /// [128, 128+64·P)            participant table (ParticipantTable)
 /// [128+64·P, +64·D)          directory (ManagedDirectory)
 /// [heapStart, heapEnd)       heap: structures, each at a 128-byte aligned offset
 /// </code>
+/// The token set has P + 1 semaphores: one per participant slot, and the initializer's (index P), which the
+/// initializing process holds at +1 (SEM_UNDO) from the set's creation until it has published the header.
 /// Every field is redundant with P, D and the segment size, and an opener checks that they agree: a cheap way to tell
 /// a managed segment from garbage. Readers read the control block only after the header's Ready (acquire).
 /// </summary>
@@ -34,6 +40,7 @@ internal static class ManagedSegmentLayout
     internal const int ParticipantTableOffsetOffset = 84;
     internal const int DirectoryOffsetOffset = 88;
     internal const int HeapStartOffset = 96;
+    internal const int InitializerTokenIndexOffset = 104;
     internal const int ParticipantTableStart = 128;
 
     /// <summary>Heap allocations are 128-byte aligned: two cache lines, so no two structures share one (nor the adjacent-line prefetch pair).</summary>
@@ -41,6 +48,9 @@ internal static class ManagedSegmentLayout
 
     internal const int MaxParticipants = 4095;
     internal const int MaxDirectoryEntries = 65535;
+
+    /// <summary>Where a managed segment's initializer records its liveness token (for <see cref="StructureHeader.Acquire"/>).</summary>
+    internal static readonly InitializerTokenField InitializerToken = new(TokenSemaphoreIdOffset, InitializerTokenIndexOffset);
 
     internal static long DirectoryOffset(int participants) => ParticipantTableStart + ((long)participants * ParticipantTable.SlotSize);
 

@@ -14,8 +14,9 @@ public sealed class ManagedSegmentOptions
     internal static ManagedSegmentOptions Default { get; } = new();
 
     /// <summary>
-    /// How many processes may be registered at once (1..4095, and at most the host's semmsl, since each gets one
-    /// SEM_UNDO liveness token in the segment's semaphore set). Dead processes' slots are reclaimed. Default 64.
+    /// How many processes may be registered at once (1..4095, and less than the host's semmsl, since each gets one
+    /// SEM_UNDO liveness token in the segment's semaphore set, which has one more for its initializer). Dead processes'
+    /// slots are reclaimed. Default 64.
     /// </summary>
     public int ParticipantCapacity { get; init; } = DefaultParticipantCapacity;
 

@@ -73,7 +73,7 @@ internal sealed class ParticipantTable
     internal ParticipantRef Register()
     {
         using RegionLease lease = _region.Acquire();
-        TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
+        ProcessIdentity self = ProcessIdentity.Current;
         List<int> livePids = [];
         for (int i = 0; i < Capacity; i++)
         {
@@ -121,8 +121,8 @@ internal sealed class ParticipantTable
             long slot = SlotOffset(i);
             lease.Ref<int>(slot + PidOffset) = self.ProcessId;
             lease.Ref<int>(slot + TokenIndexOffset) = i;
-            lease.Ref<long>(slot + StartTimeOffset) = self.StartTime;
-            lease.Ref<long>(slot + NamespaceOffset) = self.PidNamespaceInode;
+            lease.Ref<long>(slot + StartTimeOffset) = unchecked((long)self.StartTime);
+            lease.Ref<long>(slot + NamespaceOffset) = unchecked((long)self.PidNamespaceInode);
             lease.Ref<long>(slot + RegisteredAtOffset) = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             long active = Active | ((long)(generation + 1) << 32);
             if (Interlocked.CompareExchange(ref word, active, claimed) != claimed)
@@ -180,6 +180,24 @@ internal sealed class ParticipantTable
         return true;
     }
 
+    /// <summary>
+    /// What the liveness monitor needs to watch the participant an owner id names (its identity and its token), if
+    /// its slot is Active at that generation; false means it is gone (Dead).
+    /// </summary>
+    internal bool TryGetOwnerWatch(int ownerId, out ProcessIdentity identity, out LivenessToken token)
+    {
+        if (!TryReadOwner(ownerId, out SlotRecord record))
+        {
+            identity = default;
+            token = default;
+            return false;
+        }
+
+        identity = record.Identity;
+        token = Token(record.TokenIndex);
+        return true;
+    }
+
     /// <summary>Every Active slot, with its liveness judged now.</summary>
     internal List<ManagedSegmentParticipant> Snapshot()
     {
@@ -207,38 +225,23 @@ internal sealed class ParticipantTable
     }
 
     /// <summary>
-    /// Liveness of a consistent Active record: the token (any namespace) says Dead at 0; /proc (this namespace) says
-    /// Dead or Alive; otherwise a held token says Alive, and an unreadable one Unknown.
+    /// Liveness of a consistent Active record (<see cref="ProcessLiveness.Check(in ProcessIdentity, LivenessToken?)"/>):
+    /// the token (any namespace) says Dead at 0; /proc (this namespace) says Dead or Alive; otherwise a held token says
+    /// Alive, and an unreadable one Unknown.
     /// </summary>
-    internal ShmParticipantLiveness CheckRecord(in SlotRecord record)
-    {
-        int token = TokenValue(record.TokenIndex);
-        if (token == 0)
+    internal ShmParticipantLiveness CheckRecord(in SlotRecord record) =>
+        ProcessLiveness.Check(record.Identity, Token(record.TokenIndex)) switch
         {
-            return ShmParticipantLiveness.Dead;
-        }
-
-        ShmParticipantLiveness proc = TemporaryProcessIdentity.Check(record.Pid, record.StartTime, record.PidNamespaceInode);
-        if (proc != ShmParticipantLiveness.Unknown)
-        {
-            return proc;
-        }
-
-        return token > 0 ? ShmParticipantLiveness.Alive : ShmParticipantLiveness.Unknown;
-    }
+            LivenessState.Alive => ShmParticipantLiveness.Alive,
+            LivenessState.Dead => ShmParticipantLiveness.Dead,
+            _ => ShmParticipantLiveness.Unknown,
+        };
 
     /// <summary>The token's value (GETVAL), or -1 when it cannot be read (set removed, no permission).</summary>
-    internal int TokenValue(int slot)
-    {
-        try
-        {
-            return _tokens.GetValue(slot);
-        }
-        catch (IpcException)
-        {
-            return -1;
-        }
-    }
+    internal int TokenValue(int slot) => Token(slot).ReadValue();
+
+    /// <summary>Slot <paramref name="slot"/>'s liveness token: its semaphore in the segment's token set.</summary>
+    internal LivenessToken Token(int slot) => new(_tokens.Id, slot);
 
     /// <summary>
     /// Reads slot <paramref name="slot"/> consistently (word, fields, word). Garbage state or token index →
@@ -301,13 +304,12 @@ internal sealed class ParticipantTable
 
     private ManagedSegmentParticipant ToParticipant(in SlotRecord record)
     {
-        TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
         DateTimeOffset registered = record.RegisteredAtUnixMs is >= 0 and <= 253402300799999
             ? DateTimeOffset.FromUnixTimeMilliseconds(record.RegisteredAtUnixMs)
             : DateTimeOffset.MinValue;
         return new ManagedSegmentParticipant(record.Slot, record.Pid, record.StartTime, record.PidNamespaceInode, record.Generation,
             new ParticipantRef(record.Slot, record.Generation).OwnerId, CheckRecord(record), registered,
-            record.Pid == self.ProcessId && record.StartTime == self.StartTime && record.PidNamespaceInode == self.PidNamespaceInode);
+            record.Identity == ProcessIdentity.Current);
     }
 
     private void DropToken(int slot)
@@ -327,5 +329,9 @@ internal sealed class ParticipantTable
             "0 (free), 1 (claiming), 2 (active) or 3 (reclaiming)", state.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>One slot, read consistently.</summary>
-    internal readonly record struct SlotRecord(int Slot, int State, uint Generation, int Pid, int TokenIndex, long StartTime, long PidNamespaceInode, long RegisteredAtUnixMs);
+    internal readonly record struct SlotRecord(int Slot, int State, uint Generation, int Pid, int TokenIndex, long StartTime, long PidNamespaceInode, long RegisteredAtUnixMs)
+    {
+        /// <summary>The process the slot records (the slot stores the identity's unsigned fields as 8-byte integers).</summary>
+        internal ProcessIdentity Identity => new(Pid, unchecked((ulong)StartTime), unchecked((ulong)PidNamespaceInode));
+    }
 }

@@ -13,12 +13,23 @@ internal enum HeaderClaimPolicy
     ClaimOrTakeOver,
 }
 
-/// <summary>The right to initialize a header: the state value this process CASed in (Initializing | epoch &lt;&lt; 8).</summary>
+/// <summary>The right to initialize a header: the state value this process CASed in (Initializing | IdentityBit | epoch &lt;&lt; 8).</summary>
 /// <param name="Offset">The header's offset in the segment.</param>
-/// <param name="StateValue">The state word while this claim holds.</param>
+/// <param name="StateValue">The state word when the claim was made (a later <see cref="StructureHeader.RecordInitializerToken"/> adds TokenBit).</param>
 /// <param name="TookOver">True when the claim replaced a dead initializer's (or a Poisoned header).</param>
 /// <param name="PreviousCreatorPid">The dead initializer's pid when <paramref name="TookOver"/>, else 0.</param>
 internal readonly record struct HeaderClaim(long Offset, int StateValue, bool TookOver, int PreviousCreatorPid);
+
+/// <summary>
+/// Where a structure's initializer records its SEM_UNDO liveness token while it initializes (offsets in the region;
+/// a <see cref="ManagedSegment"/> keeps them in its control block). The initializer writes both, then sets the
+/// state's TokenBit with a CAS (release) and wakes the state word (<see cref="StructureHeader.RecordInitializerToken"/>).
+/// Openers read them only after they saw TokenBit (acquire), and trust them only while the state still reads the same
+/// afterwards. Without a token an initializer in another pid namespace cannot be seen to die.
+/// </summary>
+/// <param name="SetIdOffset">The 4-byte semid of the token's set.</param>
+/// <param name="IndexOffset">The 4-byte semaphore number in the set.</param>
+internal readonly record struct InitializerTokenField(long SetIdOffset, long IndexOffset);
 
 /// <summary>A validated Ready header (a copy: headers never change after Ready).</summary>
 internal readonly record struct HeaderSnapshot(
@@ -36,29 +47,34 @@ internal readonly record struct HeaderAcquisition(HeaderSnapshot Header, HeaderC
 ///  0   4   magic 0x4B4D4853 ("SHMK")      creator, while Initializing; read by openers after Ready (acquire)
 ///  4   2   layoutVersion = 1              creator, idem
 ///  6   2   kind (ShmStructureKind)        creator, idem
-///  8   4   state: bits 0..7 phase (0 NotInitialized, 1 Initializing, 2 Ready, 3 Poisoned),
-///              bits 8..31 claim epoch (only while Initializing, 1..2^24-1). FUTEX WORD.
-///              Writers: a claimer CASes 0 → 1|epoch&lt;&lt;8; a taker-over CASes 1|e&lt;&lt;8 → 1|(e+1)&lt;&lt;8 (or 3 → 1|e'&lt;&lt;8);
-///              the claimer publishes with CAS(1|e&lt;&lt;8 → 2) (a full fence, so it releases every field) + FUTEX_WAKE(all);
-///              an opener that finds the initializer dead CASes 1|e&lt;&lt;8 → 3 + FUTEX_WAKE(all).
-///              Readers: Volatile.Read (acquire); they read no other field before they see 2, except the identity below.
+///  8   4   state, the FUTEX WORD every opener sleeps on:
+///              bits 0..1 phase (0 NotInitialized, 1 Initializing, 2 Ready, 3 Poisoned); while Initializing also
+///              bit 2 IdentityBit (the creator fields below are this claimer's), bit 3 TokenBit (its liveness token is
+///              recorded, see InitializerTokenField) and bits 8..31 the claim epoch (1..2^24-1). Any other value
+///              (bits 4..7 set, TokenBit without IdentityBit, an epoch outside Initializing) is garbage.
+///              Writers, each CAS followed by FUTEX_WAKE(all) of this word, so a sleeper never misses a change:
+///              a claimer CASes 0 → 1|e&lt;&lt;8 (or, taking over, 1|…|e&lt;&lt;8 → 1|(e+1)&lt;&lt;8, or 3 → 1|e'&lt;&lt;8), writes
+///              the identity, then CASes in IdentityBit; a managed segment's initializer later CASes in TokenBit; the
+///              claimer publishes with CAS(its value → 2) (a full fence, so it releases every field); an opener that
+///              finds the initializer dead CASes its value → 3.
+///              Readers: Volatile.Read (acquire); they read no other field before they see 2, except the identity
+///              (after IdentityBit) and the token (after TokenBit), re-reading the state afterwards (seqlock-style).
 ///  12  4   headerSize = 64                creator before Ready
 ///  16  8   totalSize (header + body)      creator before Ready; validated against the real region
-///  24  4   creatorPid                     claimer, right after its CAS (Volatile.Write), before identityEpoch
+///  24  4   creatorPid                     claimer, right after its CAS (after magic, version, kind, headerSize), before IdentityBit
 ///  28  4   flags (kind-specific)          creator before Ready
 ///  32  8   creatorStartTime (ticks)       claimer, like creatorPid
 ///  40  8   creatorPidNamespaceInode       claimer, like creatorPid
 ///  48  8   kindParameter (kind-specific)  creator before Ready
 ///  56  4   headerChecksum                 creator before Ready: FNV-1a 32 of bytes 0..55 with the state read as 0
-///  60  4   identityEpoch                  claimer: Volatile.Write(epoch) AFTER the three identity fields (release).
-///              Readers of a state 1|e&lt;&lt;8 trust the identity only when identityEpoch == e (acquire) and the state still
-///              reads 1|e&lt;&lt;8 after they read it (seqlock-style re-check); otherwise the claimer is mid-claim.
+///  60  4   lastEpoch                      claimer, with its identity: the epoch of the latest claim, so that a claim
+///              of a Poisoned header (whose state keeps no epoch) moves the epoch on
 /// </code>
-/// The epoch bits and identityEpoch (DESIGN-8 left bytes 60..63 reserved and the state 0..3) make a takeover
-/// exclusive: several openers may find the same dead initializer, and only the one whose CAS moves the epoch
-/// initializes; a reader never pairs one claimer's state with another's identity.
+/// The epoch bits make a takeover exclusive: several openers may find the same dead initializer, and only the one
+/// whose CAS moves the epoch initializes; since every claim moves the epoch, a reader that re-reads the same state
+/// never pairs one claimer's state with another's identity.
 /// </summary>
-internal static unsafe class StructureHeader
+internal static unsafe partial class StructureHeader
 {
     internal const int Size = 64;
     internal const uint Magic = 0x4B4D4853;
@@ -76,129 +92,23 @@ internal static unsafe class StructureHeader
     internal const int CreatorNamespaceOffset = 40;
     internal const int KindParameterOffset = 48;
     internal const int ChecksumOffset = 56;
-    internal const int IdentityEpochOffset = 60;
+    internal const int LastEpochOffset = 60;
 
     internal const int NotInitialized = 0;
     internal const int Initializing = 1;
     internal const int Ready = 2;
     internal const int Poisoned = 3;
 
-    private const int PhaseMask = 0xFF;
+    /// <summary>While Initializing: the creator fields hold this claimer's identity.</summary>
+    internal const int IdentityBit = 0x04;
+
+    /// <summary>While Initializing: the initializer's liveness token is recorded (<see cref="InitializerTokenField"/>).</summary>
+    internal const int TokenBit = 0x08;
+
+    private const int LowByte = 0xFF;
+    private const int FlagBits = IdentityBit | TokenBit;
     private const int EpochShift = 8;
     private const int MaxEpoch = 0xFFFFFF;
-
-    /// <summary>
-    /// Waits until the header at <paramref name="offset"/> is Ready and validates it, or (with
-    /// <see cref="HeaderClaimPolicy.ClaimOrTakeOver"/>) claims it for initialization when nobody has, or when its
-    /// initializer died. Every loop iteration either returns, throws, or sleeps on the state word (in slices of at
-    /// most 100 ms, re-checking the initializer's liveness); the deadline bounds the whole wait.
-    /// </summary>
-    /// <param name="lease">A lease on the region, held for the whole wait.</param>
-    /// <param name="offset">The header's offset (64-byte aligned).</param>
-    /// <param name="available">Bytes from <paramref name="offset"/> to the end of the space the structure may use.</param>
-    /// <param name="kind">The kind the caller expects.</param>
-    /// <param name="policy">Whether to claim or take over.</param>
-    /// <param name="deadline">Absolute <see cref="System.Diagnostics.Stopwatch"/> deadline, or <see cref="TemporaryFutex.Infinite"/>.</param>
-    /// <param name="timeout">The timeout the deadline came from, for messages.</param>
-    /// <param name="site">The segment, for messages.</param>
-    /// <param name="what">What the structure is, for messages ("managed segment header").</param>
-    /// <param name="cancellationToken">Checked between slices.</param>
-    internal static HeaderAcquisition Acquire(in RegionLease lease, long offset, long available, ShmStructureKind kind, HeaderClaimPolicy policy,
-        long deadline, TimeSpan? timeout, in ShmSite site, string what, CancellationToken cancellationToken)
-    {
-        if (available < Size)
-        {
-            throw ShmErrors.Layout(site, offset, "size", string.Create(CultureInfo.InvariantCulture, $"at least {Size} bytes for a structure header"),
-                string.Create(CultureInfo.InvariantCulture, $"{available} bytes"));
-        }
-
-        ref int state = ref lease.Ref<int>(offset + StateOffset);
-        int* word = lease.Word(offset + StateOffset);
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int s = Volatile.Read(ref state);
-            int phase = s & PhaseMask;
-            switch (phase)
-            {
-                case NotInitialized when s == 0:
-                    if (policy == HeaderClaimPolicy.ClaimOrTakeOver)
-                    {
-                        if (TryClaimFrom(lease, offset, 0, 1, kind, previousPid: 0, out HeaderClaim claim))
-                        {
-                            return new HeaderAcquisition(default, claim);
-                        }
-
-                        continue;
-                    }
-
-                    WaitOrThrow(word, s, deadline, site, offset, what, "nobody has started initializing it (the memory is all zero)", 0, timeout);
-                    continue;
-
-                case Initializing when (s >>> EpochShift) != 0:
-                {
-                    int epoch = s >>> EpochShift;
-                    if (!TryReadIdentity(lease, offset, s, epoch, out TemporaryProcessIdentity creator))
-                    {
-                        WaitOrThrow(word, s, deadline, site, offset, what, "a process is claiming its initialization and has not published its identity yet", 0, timeout);
-                        continue;
-                    }
-
-                    ShmParticipantLiveness liveness = TemporaryProcessIdentity.Check(creator.ProcessId, creator.StartTime, creator.PidNamespaceInode);
-                    if (liveness == ShmParticipantLiveness.Dead)
-                    {
-                        if (policy == HeaderClaimPolicy.ClaimOrTakeOver)
-                        {
-                            if (TryClaimFrom(lease, offset, s, NextEpoch(epoch), kind, creator.ProcessId, out HeaderClaim claim))
-                            {
-                                return new HeaderAcquisition(default, claim);
-                            }
-
-                            continue;
-                        }
-
-                        if (Interlocked.CompareExchange(ref state, Poisoned, s) == s)
-                        {
-                            TemporaryFutex.WakeAll(word);
-                            throw ShmErrors.Poisoned(site, offset, what, creator.ProcessId);
-                        }
-
-                        continue;
-                    }
-
-                    string who = liveness == ShmParticipantLiveness.Alive
-                        ? string.Create(CultureInfo.InvariantCulture, $"process {creator.ProcessId} is still initializing it and is alive")
-                        : string.Create(CultureInfo.InvariantCulture, $"process {creator.ProcessId} of another pid namespace is initializing it (its death cannot be seen from here)");
-                    WaitOrThrow(word, s, deadline, site, offset, what, who, creator.ProcessId, timeout);
-                    continue;
-                }
-
-                case Ready when s == Ready:
-                    return new HeaderAcquisition(Validate(lease, offset, available, kind, site), null);
-
-                case Poisoned when s == Poisoned:
-                {
-                    int creatorPid = Volatile.Read(ref lease.Ref<int>(offset + CreatorPidOffset));
-                    if (policy == HeaderClaimPolicy.ClaimOrTakeOver)
-                    {
-                        int next = NextEpoch(Volatile.Read(ref lease.Ref<int>(offset + IdentityEpochOffset)) & MaxEpoch);
-                        if (TryClaimFrom(lease, offset, Poisoned, next, kind, creatorPid, out HeaderClaim claim))
-                        {
-                            return new HeaderAcquisition(default, claim);
-                        }
-
-                        continue;
-                    }
-
-                    throw ShmErrors.Poisoned(site, offset, what, creatorPid);
-                }
-
-                default:
-                    throw ShmErrors.Layout(site, offset + StateOffset, "state", "0 (not initialized), 1|epoch<<8 (initializing), 2 (ready) or 3 (poisoned)",
-                        string.Create(CultureInfo.InvariantCulture, $"0x{s:x8}"));
-            }
-        }
-    }
 
     /// <summary>
     /// Claims an all-zero header (CAS 0 → Initializing). For structures whose space the caller already owns
@@ -206,6 +116,19 @@ internal static unsafe class StructureHeader
     /// </summary>
     internal static bool TryClaim(in RegionLease lease, long offset, ShmStructureKind kind, out HeaderClaim claim) =>
         TryClaimFrom(lease, offset, 0, 1, kind, previousPid: 0, out claim);
+
+    /// <summary>
+    /// Records that the initializer now holds a SEM_UNDO liveness token (its set id and index already written where the
+    /// opener's <see cref="InitializerTokenField"/> points): CAS in TokenBit, wake every waiter.
+    /// </summary>
+    /// <exception cref="ShmStructurePoisonedException">The claim was lost: another process judged this one dead.</exception>
+    internal static void RecordInitializerToken(in RegionLease lease, in HeaderClaim claim, in ShmSite site, string what)
+    {
+        if (!TryMoveOwnState(lease, claim, static s => s | TokenBit))
+        {
+            throw ClaimLost(site, claim.Offset, what);
+        }
+    }
 
     /// <summary>
     /// Publishes a claimed header: writes the remaining fields and the checksum, then CASes the state from the claim
@@ -220,25 +143,14 @@ internal static unsafe class StructureHeader
         lease.Ref<int>(offset + FlagsOffset) = flags;
         lease.Ref<long>(offset + KindParameterOffset) = kindParameter;
         lease.Ref<uint>(offset + ChecksumOffset) = ComputeChecksum(new ReadOnlySpan<byte>(lease.Pointer(offset, Size), Size));
-        ref int state = ref lease.Ref<int>(offset + StateOffset);
-        if (Interlocked.CompareExchange(ref state, Ready, claim.StateValue) != claim.StateValue)
+        if (!TryMoveOwnState(lease, claim, static _ => Ready))
         {
-            throw ShmErrors.Poisoned(site, offset, what, Environment.ProcessId,
-                "this process's initialization was taken over or poisoned by another process that judged it dead");
+            throw ClaimLost(site, offset, what);
         }
-
-        TemporaryFutex.WakeAll(lease.Word(offset + StateOffset));
     }
 
     /// <summary>Gives up a claim after a failed initialization: CAS claim → Poisoned, wake every waiter.</summary>
-    internal static void Poison(in RegionLease lease, in HeaderClaim claim)
-    {
-        ref int state = ref lease.Ref<int>(claim.Offset + StateOffset);
-        if (Interlocked.CompareExchange(ref state, Poisoned, claim.StateValue) == claim.StateValue)
-        {
-            TemporaryFutex.WakeAll(lease.Word(claim.Offset + StateOffset));
-        }
-    }
+    internal static void Poison(in RegionLease lease, in HeaderClaim claim) => _ = TryMoveOwnState(lease, claim, static _ => Poisoned);
 
     /// <summary>The raw state word (acquire), for inspection without waiting.</summary>
     internal static int ReadState(in RegionLease lease, long offset) => Volatile.Read(ref lease.Ref<int>(offset + StateOffset));
@@ -252,13 +164,7 @@ internal static unsafe class StructureHeader
     {
         Span<byte> h = stackalloc byte[Size];
         new ReadOnlySpan<byte>(lease.Pointer(offset, Size), Size).CopyTo(h);
-        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(h[MagicOffset..]);
-        if (magic != Magic)
-        {
-            throw ShmErrors.Layout(site, offset + MagicOffset, "magic", "0x4B4D4853 (\"SHMK\")", string.Create(CultureInfo.InvariantCulture, $"0x{magic:X8}"),
-                "This is not a ShmKit structure. Use another key, or remove the segment and create it again.");
-        }
-
+        CheckMagic(BinaryPrimitives.ReadUInt32LittleEndian(h[MagicOffset..]), site, offset);
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(h[LayoutVersionOffset..]);
         if (version != CurrentLayoutVersion)
         {
@@ -266,12 +172,7 @@ internal static unsafe class StructureHeader
                 string.Create(CultureInfo.InvariantCulture, $"It was written with layout version {version}; this library reads layout version {CurrentLayoutVersion}. Open it with a ShmKit that reads version {version}, or remove it and create it again."));
         }
 
-        int headerSize = BinaryPrimitives.ReadInt32LittleEndian(h[HeaderSizeOffset..]);
-        if (headerSize != Size)
-        {
-            throw ShmErrors.Layout(site, offset + HeaderSizeOffset, "headerSize", Size, headerSize);
-        }
-
+        CheckHeaderSize(BinaryPrimitives.ReadInt32LittleEndian(h[HeaderSizeOffset..]), site, offset);
         uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(h[ChecksumOffset..]);
         uint computed = ComputeChecksum(h);
         if (checksum != computed)
@@ -316,6 +217,23 @@ internal static unsafe class StructureHeader
         return hash;
     }
 
+    private static void CheckMagic(uint magic, in ShmSite site, long offset)
+    {
+        if (magic != Magic)
+        {
+            throw ShmErrors.Layout(site, offset + MagicOffset, "magic", "0x4B4D4853 (\"SHMK\")", string.Create(CultureInfo.InvariantCulture, $"0x{magic:X8}"),
+                "This is not a ShmKit structure. Use another key, or remove the segment and create it again.");
+        }
+    }
+
+    private static void CheckHeaderSize(int headerSize, in ShmSite site, long offset)
+    {
+        if (headerSize != Size)
+        {
+            throw ShmErrors.Layout(site, offset + HeaderSizeOffset, "headerSize", Size, headerSize);
+        }
+    }
+
     internal static string DescribeKind(ShmStructureKind kind) =>
         Enum.IsDefined(kind) ? kind.ToString() : string.Create(CultureInfo.InvariantCulture, $"unknown kind {(ushort)kind}");
 
@@ -323,56 +241,65 @@ internal static unsafe class StructureHeader
 
     /// <summary>
     /// CAS the state from <paramref name="expected"/> to Initializing|epoch; on success write the fixed fields and this
-    /// process's identity, then publish the identity with Volatile.Write(identityEpoch, epoch).
+    /// process's identity, then CAS in IdentityBit (release) and wake every waiter.
     /// </summary>
     private static bool TryClaimFrom(in RegionLease lease, long offset, int expected, int epoch, ShmStructureKind kind, int previousPid, out HeaderClaim claim)
     {
+        claim = default;
+        ref int state = ref lease.Ref<int>(offset + StateOffset);
         int value = Initializing | (epoch << EpochShift);
-        if (Interlocked.CompareExchange(ref lease.Ref<int>(offset + StateOffset), value, expected) != expected)
+        if (Interlocked.CompareExchange(ref state, value, expected) != expected)
         {
-            claim = default;
             return false;
         }
 
-        TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
+        ProcessIdentity self = ProcessIdentity.Current;
         lease.Ref<uint>(offset + MagicOffset) = Magic;
         lease.Ref<ushort>(offset + LayoutVersionOffset) = CurrentLayoutVersion;
         lease.Ref<ushort>(offset + KindOffset) = (ushort)kind;
         lease.Ref<int>(offset + HeaderSizeOffset) = Size;
         Volatile.Write(ref lease.Ref<int>(offset + CreatorPidOffset), self.ProcessId);
-        Volatile.Write(ref lease.Ref<long>(offset + CreatorStartTimeOffset), self.StartTime);
-        Volatile.Write(ref lease.Ref<long>(offset + CreatorNamespaceOffset), self.PidNamespaceInode);
-        Volatile.Write(ref lease.Ref<int>(offset + IdentityEpochOffset), epoch);
-        claim = new HeaderClaim(offset, value, expected != 0, previousPid);
-        return true;
-    }
+        Volatile.Write(ref lease.Ref<long>(offset + CreatorStartTimeOffset), unchecked((long)self.StartTime));
+        Volatile.Write(ref lease.Ref<long>(offset + CreatorNamespaceOffset), unchecked((long)self.PidNamespaceInode));
+        Volatile.Write(ref lease.Ref<int>(offset + LastEpochOffset), epoch);
 
-    /// <summary>Reads the initializer's identity for state <paramref name="s"/>; false while it is not published for this epoch.</summary>
-    private static bool TryReadIdentity(in RegionLease lease, long offset, int s, int epoch, out TemporaryProcessIdentity identity)
-    {
-        identity = default;
-        if (Volatile.Read(ref lease.Ref<int>(offset + IdentityEpochOffset)) != epoch)
+        // Nobody else may change a state without IdentityBit (nobody can judge this claimer): a failure is garbage.
+        if (Interlocked.CompareExchange(ref state, value | IdentityBit, value) != value)
         {
             return false;
         }
 
-        int pid = Volatile.Read(ref lease.Ref<int>(offset + CreatorPidOffset));
-        long start = Volatile.Read(ref lease.Ref<long>(offset + CreatorStartTimeOffset));
-        long ns = Volatile.Read(ref lease.Ref<long>(offset + CreatorNamespaceOffset));
-        if (Volatile.Read(ref lease.Ref<int>(offset + StateOffset)) != s)
-        {
-            return false;
-        }
-
-        identity = new TemporaryProcessIdentity(pid, start, ns);
+        Futex.WakeAll(lease.Word(offset + StateOffset));
+        claim = new HeaderClaim(offset, value | IdentityBit, expected != 0, previousPid);
         return true;
     }
 
-    private static void WaitOrThrow(int* word, int value, long deadline, in ShmSite site, long offset, string what, string state, int pid, TimeSpan? timeout)
+    /// <summary>
+    /// Moves the state from this claim's value (with whatever flag bits it has gained) to <paramref name="next"/>(it)
+    /// with a CAS and wakes every waiter; false when the claim was taken over or poisoned meanwhile.
+    /// </summary>
+    private static bool TryMoveOwnState(in RegionLease lease, in HeaderClaim claim, Func<int, int> next)
     {
-        if (TemporaryFutex.Passed(deadline) || !TemporaryFutex.WaitSlice(word, value, deadline))
+        ref int state = ref lease.Ref<int>(claim.Offset + StateOffset);
+        for (int attempt = 0; attempt < 4; attempt++) // only our own flag bits can change a state we own: bounded
         {
-            throw ShmErrors.NotReady(site, offset, what, state, pid, timeout);
+            int s = Volatile.Read(ref state);
+            if ((s & ~FlagBits) != (claim.StateValue & ~FlagBits))
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref state, next(s), s) == s)
+            {
+                Futex.WakeAll(lease.Word(claim.Offset + StateOffset));
+                return true;
+            }
         }
+
+        return false;
     }
+
+    private static ShmStructurePoisonedException ClaimLost(in ShmSite site, long offset, string what) =>
+        ShmErrors.Poisoned(site, offset, what, Environment.ProcessId,
+            "this process's initialization was taken over or poisoned by another process that judged it dead");
 }

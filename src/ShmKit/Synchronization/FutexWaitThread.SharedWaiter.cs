@@ -35,15 +35,12 @@ internal static unsafe partial class FutexWaitThread
         internal static SharedWaiter Start()
         {
             var waiter = new SharedWaiter();
-            var thread = new Thread(static state => ((SharedWaiter)state!).Run()) { IsBackground = true, Name = "ShmKit futex waiter" };
-            Interlocked.Increment(ref s_threadCount);
             try
             {
-                thread.UnsafeStart(waiter);
+                BackgroundThreads.Start(static state => ((SharedWaiter)state!).Run(), waiter, "ShmKit futex waiter", ref s_threadCount);
             }
             catch
             {
-                Interlocked.Decrement(ref s_threadCount);
                 waiter.Free();
                 throw;
             }

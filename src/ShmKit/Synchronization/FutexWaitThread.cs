@@ -220,20 +220,8 @@ internal static unsafe partial class FutexWaitThread
 
         public void Nudge() => Interlocked.Increment(ref _nudges);
 
-        internal void Start()
-        {
-            var thread = new Thread(static state => ((DedicatedWaiter)state!).Run()) { IsBackground = true, Name = "ShmKit futex waiter (fallback)" };
-            Interlocked.Increment(ref s_threadCount);
-            try
-            {
-                thread.UnsafeStart(this);
-            }
-            catch
-            {
-                Interlocked.Decrement(ref s_threadCount);
-                throw;
-            }
-        }
+        internal void Start() =>
+            BackgroundThreads.Start(static state => ((DedicatedWaiter)state!).Run(), this, "ShmKit futex waiter (fallback)", ref s_threadCount);
 
         private void Run()
         {

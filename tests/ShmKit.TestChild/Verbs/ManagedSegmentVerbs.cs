@@ -147,7 +147,7 @@ internal static class ManagedSegmentVerbs
             TimeSpan.FromSeconds(20));
         using RegionLease lease = segment.Region.Acquire();
         HeaderAcquisition header = StructureHeader.Acquire(lease, location.Offset, location.Length, ShmStructureKind.Event, HeaderClaimPolicy.OpenOnly,
-            TemporaryFutex.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
+            MonotonicClock.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
         if (header.Claim is not null || header.Header.TotalSize != location.Length || lease.Ref<long>(location.Offset + StructureHeader.Size) != 0x5EED)
         {
             throw new InvalidOperationException($"structure '{name}' is not initialized as published");

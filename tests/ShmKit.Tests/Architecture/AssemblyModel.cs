@@ -301,7 +301,9 @@ internal sealed class AssemblyModel : IDisposable
                     yield return (value, MetadataTokens.EntityHandle(il.ReadInt32()));
                     break;
                 case OperandType.InlineSwitch:
-                    il.Offset += 4 * il.ReadInt32();
+                    // Read the count first: `il.Offset += 4 * il.ReadInt32()` would add to the offset from before the read.
+                    int targets = il.ReadInt32();
+                    il.Offset += 4 * targets;
                     break;
                 case OperandType.InlineI8:
                 case OperandType.InlineR:

@@ -101,10 +101,8 @@ public class ManagedSegmentProcessTests
     public void A_Constructor_Killed_Inside_Its_Initializer_Is_Waited_For_While_Alive_And_Taken_Over_When_Dead()
     {
         using var cleanup = new IpcCleanup();
-        IpcKey key = cleanup.NewKey();
-        using var segment = ManagedSegment.Create(key, 16 * 1024, ManagedSegmentTestSupport.Small);
-        using var constructor = ChildProcess.StartChild("managed-construct-stall", key.ToString(), "s-stuck");
-        constructor.WaitForLine("CONSTRUCTING");
+        using var stalled = ManagedSegmentTestSupport.CreateWithStalledConstructor(cleanup, "s-stuck");
+        var (segment, constructor) = (stalled.Segment, stalled.Constructor);
 
         Assert.Equal(ShmDirectoryEntryState.Constructing, Assert.Single(segment.GetEntries()).State);
         var busy = Assert.Throws<ShmStructureNotReadyException>(() => ManagedSegmentTestSupport.FindOrCreateStructure(segment, "s-stuck", TimeSpan.FromMilliseconds(200)));

@@ -37,6 +37,30 @@ internal static class ManagedSegmentTestSupport
     }
 
     /// <summary>
+    /// A new managed segment (<see cref="Small"/>, 16 KiB) in which a child process (ShmKit.TestChild's
+    /// managed-construct-stall) has claimed the directory entry for <paramref name="name"/> and stopped inside its
+    /// initializer: alive, it holds the claim; SIGKILLed, it leaves a dead claimer.
+    /// </summary>
+    internal static StalledConstruction CreateWithStalledConstructor(IpcCleanup cleanup, string name)
+    {
+        IpcKey key = cleanup.NewKey();
+        var segment = ManagedSegment.Create(key, 16 * 1024, Small);
+        ChildProcess? constructor = null;
+        try
+        {
+            constructor = ChildProcess.StartChild("managed-construct-stall", key.ToString(), name);
+            constructor.WaitForLine("CONSTRUCTING");
+            return new StalledConstruction(segment, constructor);
+        }
+        catch
+        {
+            constructor?.Dispose();
+            segment.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Finds or creates an Event-kind test structure whose initializer claims and publishes a StructureHeader, then
     /// validates that header (the same as ShmKit.TestChild's managed-race verb does for names starting with "s").
     /// </summary>
@@ -52,10 +76,24 @@ internal static class ManagedSegmentTestSupport
             timeout);
         using RegionLease lease = segment.Region.Acquire();
         HeaderAcquisition header = StructureHeader.Acquire(lease, location.Offset, location.Length, ShmStructureKind.Event, HeaderClaimPolicy.OpenOnly,
-            TemporaryFutex.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
+            MonotonicClock.DeadlineAfter(TimeSpan.Zero), TimeSpan.Zero, segment.Site, "test structure", CancellationToken.None);
         Assert.Null(header.Claim);
         Assert.Equal(location.Length, header.Header.TotalSize);
         Assert.Equal(0x5EED, lease.Ref<long>(location.Offset + StructureHeader.Size));
         return (location.Offset, location.WasCreated);
+    }
+}
+
+/// <summary>A managed segment and the child stalled inside the construction of one of its entries; Dispose kills the child and disposes the segment.</summary>
+internal sealed class StalledConstruction(ManagedSegment segment, ChildProcess constructor) : IDisposable
+{
+    internal ManagedSegment Segment { get; } = segment;
+
+    internal ChildProcess Constructor { get; } = constructor;
+
+    public void Dispose()
+    {
+        Constructor.Dispose();
+        Segment.Dispose();
     }
 }

@@ -25,7 +25,7 @@ public class ParticipantLivenessTests
             ManagedSegmentParticipant alive = segment.GetParticipants().Single(p => p.Slot == slot);
             Assert.Equal((child.Id, generation, ShmParticipantLiveness.Alive, false), (alive.ProcessId, alive.Generation, alive.Liveness, alive.IsCurrentProcess));
             Assert.Equal(1, segment.LivenessTokens.GetValue(slot));
-            Assert.Equal(ShmParticipantLiveness.Alive, TemporaryProcessIdentity.Check(alive.ProcessId, alive.StartTime, alive.PidNamespaceInode));
+            Assert.Equal(LivenessState.Alive, ProcessLiveness.Check(Identity(alive)));
             Assert.Equal(ShmParticipantLiveness.Alive, segment.CheckOwner(alive.OwnerId));
 
             child.Kill(); // SIGKILL: no managed code runs; the kernel undoes the token
@@ -33,7 +33,7 @@ public class ParticipantLivenessTests
             ManagedSegmentParticipant dead = segment.GetParticipants().Single(p => p.Slot == slot);
             Assert.Equal(ShmParticipantLiveness.Dead, dead.Liveness);
             Assert.Equal(0, segment.LivenessTokens.GetValue(slot));
-            Assert.Equal(ShmParticipantLiveness.Dead, TemporaryProcessIdentity.Check(dead.ProcessId, dead.StartTime, dead.PidNamespaceInode));
+            Assert.Equal(LivenessState.Dead, ProcessLiveness.Check(Identity(dead)));
             Assert.Equal(ShmParticipantLiveness.Dead, segment.CheckOwner(dead.OwnerId));
         }
 
@@ -58,13 +58,13 @@ public class ParticipantLivenessTests
         using var cleanup = new IpcCleanup();
         IpcKey key = cleanup.NewKey();
         using var segment = ManagedSegment.Create(key, 16 * 1024, ManagedSegmentTestSupport.Small);
-        TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
+        ProcessIdentity self = ProcessIdentity.Current;
         using (var raw = segment.Segment.Attach())
         {
             // Slot 1: this very pid, started at another time (what a reused pid looks like). Slot 2: the real identity.
             // Both hold a token (taken here with SEM_UNDO), so only /proc's start time can tell them apart.
-            ManagedSegmentTestSupport.WriteParticipant(raw, 1, self.ProcessId, self.StartTime + 1, self.PidNamespaceInode);
-            ManagedSegmentTestSupport.WriteParticipant(raw, 2, self.ProcessId, self.StartTime, self.PidNamespaceInode);
+            ManagedSegmentTestSupport.WriteParticipant(raw, 1, self.ProcessId, (long)self.StartTime + 1, (long)self.PidNamespaceInode);
+            ManagedSegmentTestSupport.WriteParticipant(raw, 2, self.ProcessId, (long)self.StartTime, (long)self.PidNamespaceInode);
         }
 
         segment.LivenessTokens.Release(1, 1, undo: true);
@@ -91,11 +91,11 @@ public class ParticipantLivenessTests
     {
         using var cleanup = new IpcCleanup();
         using var segment = ManagedSegment.Create(cleanup.NewKey(), 16 * 1024, ManagedSegmentTestSupport.Small);
-        TemporaryProcessIdentity self = TemporaryProcessIdentity.Current;
+        ProcessIdentity self = ProcessIdentity.Current;
         int missing = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), CultureInfo.InvariantCulture) + 1;
         using (var raw = segment.Segment.Attach())
         {
-            ManagedSegmentTestSupport.WriteParticipant(raw, 3, missing, self.StartTime, self.PidNamespaceInode);
+            ManagedSegmentTestSupport.WriteParticipant(raw, 3, missing, (long)self.StartTime, (long)self.PidNamespaceInode);
         }
 
         segment.LivenessTokens.Release(3, 1, undo: true);
@@ -121,8 +121,8 @@ public class ParticipantLivenessTests
         Assert.Equal("1", joined[3]); // pid 1 of its own namespace: meaningless here
 
         ManagedSegmentParticipant foreign = segment.GetParticipants().Single(p => p.Slot == slot);
-        Assert.NotEqual(TemporaryProcessIdentity.Current.PidNamespaceInode, foreign.PidNamespaceInode);
-        Assert.Equal(ShmParticipantLiveness.Unknown, TemporaryProcessIdentity.Check(foreign.ProcessId, foreign.StartTime, foreign.PidNamespaceInode));
+        Assert.NotEqual((long)ProcessIdentity.Current.PidNamespaceInode, foreign.PidNamespaceInode);
+        Assert.Equal(LivenessState.Unknown, ProcessLiveness.Check(Identity(foreign)));
         Assert.Equal(ShmParticipantLiveness.Alive, foreign.Liveness);
         Assert.Equal(1, segment.LivenessTokens.GetValue(slot));
 
@@ -134,4 +134,6 @@ public class ParticipantLivenessTests
         Assert.Equal(ShmParticipantLiveness.Dead, segment.GetParticipants().Single(p => p.Slot == slot).Liveness);
         Assert.Equal(0, segment.LivenessTokens.GetValue(slot));
     }
+
+    private static ProcessIdentity Identity(in ManagedSegmentParticipant p) => new(p.ProcessId, (ulong)p.StartTime, (ulong)p.PidNamespaceInode);
 }

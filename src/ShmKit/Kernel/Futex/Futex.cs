@@ -79,6 +79,19 @@ internal static unsafe class Futex
         return WaitInterruptible(word, expected, deadline, FutexInterrupt.Current, cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="Wait(int*, int, long, CancellationToken)"/> for callers that leave on a timeout and on cancellation:
+    /// false when <paramref name="deadline"/> passed; <see cref="OperationCanceledException"/> when the token was
+    /// cancelled; true otherwise (woken, value changed or interrupted: re-read the word and the watched process).
+    /// </summary>
+    internal static bool TryWait(int* word, int expected, long deadline, CancellationToken cancellationToken) =>
+        Wait(word, expected, deadline, cancellationToken) switch
+        {
+            FutexWaitResult.TimedOut => false,
+            FutexWaitResult.Cancelled => throw new OperationCanceledException(cancellationToken),
+            _ => true,
+        };
+
     /// <summary>Sleeps on a word in this process's private memory (FUTEX_PRIVATE_FLAG). Never for shared words.</summary>
     internal static FutexWaitResult WaitPrivate(int* word, int expected, long deadline) =>
         WaitCore(word, expected, deadline, FutexCalls.FUTEX_PRIVATE_FLAG);

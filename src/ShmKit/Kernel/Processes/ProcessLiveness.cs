@@ -2,7 +2,7 @@ using ShmKit.Interop;
 
 namespace ShmKit;
 
-/// <summary>The answer of <see cref="ProcessLiveness.Check"/>.</summary>
+/// <summary>The answer of <see cref="ProcessLiveness.Check(in ProcessIdentity)"/>.</summary>
 internal enum LivenessState
 {
     /// <summary>The process recorded is running (or stopped), with the same start time.</summary>
@@ -55,6 +55,29 @@ internal static class ProcessLiveness
             default:
                 return LivenessState.Unknown;
         }
+    }
+
+    /// <summary>
+    /// Checks a process recorded with its SEM_UNDO liveness token (a participant, or an initializer that holds one):
+    /// a token at 0 is Dead in any pid namespace (the kernel undid the +1, or the holder let go); otherwise /proc
+    /// decides where it can (this pid namespace); otherwise a held token is Alive and an unreadable one Unknown.
+    /// Never throws.
+    /// </summary>
+    internal static LivenessState Check(in ProcessIdentity identity, LivenessToken? token)
+    {
+        int value = token is { } t ? t.ReadValue() : -1;
+        if (value == 0)
+        {
+            return LivenessState.Dead;
+        }
+
+        LivenessState proc = Check(identity);
+        if (proc != LivenessState.Unknown)
+        {
+            return proc;
+        }
+
+        return value > 0 ? LivenessState.Alive : LivenessState.Unknown;
     }
 
     /// <summary>Z (zombie) or X/x (dead, being reaped).</summary>

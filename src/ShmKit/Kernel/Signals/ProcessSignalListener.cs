@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace ShmKit;
@@ -68,26 +69,9 @@ public sealed class ProcessSignalListener : IDisposable
     /// <exception cref="ObjectDisposedException">The listener was disposed, before or during the wait.</exception>
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        CancellationTokenSource? linked = Link(cancellationToken, out CancellationToken token);
-        try
-        {
-            if (!_pending.Wait(timeout, token))
-            {
-                return false;
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-        finally
-        {
-            linked?.Dispose();
-        }
-
-        Drain();
-        return true;
+        ValueTask<bool> wait = WaitCore(synchronous: true, timeout, cancellationToken);
+        Debug.Assert(wait.IsCompleted, "a synchronous wait completes before it returns");
+        return wait.GetAwaiter().GetResult();
     }
 
     /// <summary>Waits asynchronously for the next signal.</summary>
@@ -96,29 +80,8 @@ public sealed class ProcessSignalListener : IDisposable
     /// <returns>True when a signal arrived; false on timeout.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The listener was disposed, before or during the wait.</exception>
-    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        CancellationTokenSource? linked = Link(cancellationToken, out CancellationToken token);
-        try
-        {
-            if (!await _pending.WaitAsync(timeout, token).ConfigureAwait(false))
-            {
-                return false;
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-        finally
-        {
-            linked?.Dispose();
-        }
-
-        Drain();
-        return true;
-    }
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitCore(synchronous: false, timeout, cancellationToken).AsTask();
 
     /// <summary>
     /// Stops handling the signal; its default action (terminate) applies again. Every thread waiting in
@@ -150,6 +113,37 @@ public sealed class ProcessSignalListener : IDisposable
         var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         token = linked.Token;
         return linked;
+    }
+
+    /// <summary>
+    /// One wait for <see cref="Wait"/> (<paramref name="synchronous"/>: blocks the caller, so the ValueTask is complete
+    /// when it returns, and allocates nothing unless it throws) and <see cref="WaitAsync"/>.
+    /// </summary>
+    private async ValueTask<bool> WaitCore(bool synchronous, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        CancellationTokenSource? linked = Link(cancellationToken, out CancellationToken token);
+        try
+        {
+            bool signalled = synchronous
+                ? _pending.Wait(timeout, token)
+                : await _pending.WaitAsync(timeout, token).ConfigureAwait(false);
+            if (!signalled)
+            {
+                return false;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+        finally
+        {
+            linked?.Dispose();
+        }
+
+        Drain();
+        return true;
     }
 
     private void OnSignal(PosixSignalContext context)

@@ -182,6 +182,11 @@ internal static unsafe partial class LivenessMonitor
     /// <summary>Creates the entry (null when the process is already dead).</summary>
     private static Entry? CreateEntryLocked(in ProcessIdentity process, LivenessToken? token, LivenessWatchMethod method)
     {
+        if (method != LivenessWatchMethod.SemaphoreToken && process.ProcessId <= 0)
+        {
+            return null; // no process has such a pid (a garbage record from shared memory): dead
+        }
+
         SafePidfdHandle? pidfd = null;
         if (method == LivenessWatchMethod.Pidfd)
         {

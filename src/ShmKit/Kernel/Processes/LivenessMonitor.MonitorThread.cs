@@ -52,15 +52,12 @@ internal static unsafe partial class LivenessMonitor
             }
 
             var monitor = new MonitorThread(epoll, eventFd);
-            var thread = new Thread(monitor.Run) { IsBackground = true, Name = "ShmKit liveness monitor" };
-            Interlocked.Increment(ref s_threadCount);
             try
             {
-                thread.UnsafeStart();
+                BackgroundThreads.Start(static state => ((MonitorThread)state!).Run(), monitor, "ShmKit liveness monitor", ref s_threadCount);
             }
             catch
             {
-                Interlocked.Decrement(ref s_threadCount);
                 epoll.Dispose();
                 eventFd.Dispose();
                 throw;

@@ -9,24 +9,8 @@ internal static unsafe partial class LivenessMonitor
     private const int TokenSliceMilliseconds = 1000;
 
     /// <summary>Starts the thread that waits for the entry's token to reach zero (under s_gate).</summary>
-    private static void StartTokenThread(Entry entry)
-    {
-        var thread = new Thread(static state => RunTokenThread((Entry)state!))
-        {
-            IsBackground = true,
-            Name = "ShmKit liveness token",
-        };
-        Interlocked.Increment(ref s_threadCount);
-        try
-        {
-            thread.UnsafeStart(entry);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref s_threadCount);
-            throw;
-        }
-    }
+    private static void StartTokenThread(Entry entry) =>
+        BackgroundThreads.Start(static state => RunTokenThread((Entry)state!), entry, "ShmKit liveness token", ref s_threadCount);
 
     /// <summary>
     /// Blocks in semtimedop(token, wait-for-zero) — no CPU while the participant lives. Returns 0 when the kernel

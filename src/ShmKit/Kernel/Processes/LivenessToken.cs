@@ -1,4 +1,5 @@
 using System.Globalization;
+using ShmKit.Interop;
 
 namespace ShmKit;
 
@@ -13,6 +14,22 @@ namespace ShmKit;
 /// <param name="Index">The semaphore number in the set.</param>
 internal readonly record struct LivenessToken(int SemaphoreSetId, int Index)
 {
+    /// <summary>
+    /// The token's value now (semctl GETVAL): 0 = its holder died or let go; more = held; -1 = it cannot be read (the
+    /// set was removed, this user may not read it, or the numbers are out of range — they come from shared memory).
+    /// Never throws.
+    /// </summary>
+    internal int ReadValue()
+    {
+        if (SemaphoreSetId < 0 || Index is < 0 or > ushort.MaxValue)
+        {
+            return -1;
+        }
+
+        int value = Sem.semctl(SemaphoreSetId, Index, Sem.GETVAL, 0);
+        return value < 0 ? -1 : value;
+    }
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"semaphore {Index} of set {SemaphoreSetId}");
 }
