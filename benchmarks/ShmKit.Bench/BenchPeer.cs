@@ -176,8 +176,10 @@ internal static class BenchPeer
     private static void StartParentWatchdog(int parent, Action onOrphaned) =>
         SelfProcess.WatchParent(parent, () =>
         {
-            BenchAbort.Abort("the parent process exited");
+            // Clean up first, then stop the loops: once they stop, the peer's main thread may return and end the
+            // process while this (background) thread is still removing things.
             onOrphaned();
+            BenchAbort.Abort("the parent process exited");
             Environment.Exit(3);
         });
 }
