@@ -86,7 +86,10 @@ internal static class BenchCommand
         }
         catch (Exception ex) when (BenchAbort.IsAborted)
         {
-            Console.Error.WriteLine(Name + ": aborted: " + BenchAbort.Reason + " (" + ex.Message + "); everything it created has been removed.");
+            // After a signal, a loop's failure is the signal's own doing (the cleanup removed its objects under it):
+            // say only why the run stopped. After a peer's death, its detail tells what broke.
+            string detail = signalExitCode != 0 ? string.Empty : " (" + ex.Message + ")";
+            Console.Error.WriteLine(Name + ": aborted: " + BenchAbort.Reason + detail + "; everything it created has been removed.");
             return signalExitCode != 0 ? signalExitCode : 1;
         }
         catch (Exception ex) when (ex is IpcException or IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException)

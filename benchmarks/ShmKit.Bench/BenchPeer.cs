@@ -10,7 +10,8 @@ namespace ShmKit.Bench;
 /// </summary>
 internal static class BenchPeer
 {
-    private static int s_orphansRemoved;
+    private static readonly Lock s_orphanGate = new();
+    private static bool s_orphansRemoved; // guarded by s_orphanGate
 
     /// <summary>Runs the peer. Arguments: <c>parent=PID cpu=N dir=TEMPDIR NAME=SETUP...</c>.</summary>
     internal static int Run(IReadOnlyList<string> args)
@@ -132,10 +133,22 @@ internal static class BenchPeer
     /// <summary>The host died without cleaning up (SIGKILL): remove what outlives both processes, then exit.</summary>
     private static void RemoveOrphans(Dictionary<string, BenchTransport> transports, string? directory)
     {
-        if (Interlocked.Exchange(ref s_orphansRemoved, 1) != 0)
+        // The watchdog and the main thread may both get here. The second must wait for the first to finish, not
+        // return at once: returning lets the main thread end the process while the watchdog is still removing.
+        lock (s_orphanGate)
         {
-            return; // the watchdog and the main thread may both get here
+            if (s_orphansRemoved)
+            {
+                return;
+            }
+
+            RemoveOrphansOnce(transports, directory);
+            s_orphansRemoved = true;
         }
+    }
+
+    private static void RemoveOrphansOnce(Dictionary<string, BenchTransport> transports, string? directory)
+    {
 
         BenchTransport[] all;
         lock (transports)
