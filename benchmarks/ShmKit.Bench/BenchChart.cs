@@ -4,9 +4,9 @@ using ScottPlot;
 namespace ShmKit.Bench;
 
 /// <summary>
-/// The PNG of <c>--chart</c> (ScottPlot 5): round-trip percentile distributions on a log scale, and one throughput bar
-/// chart (medians) per message size (log scale too: the transports differ by orders of magnitude). When lock-2p ran,
-/// a third column: its operations per second (log scale) and the host's share of the increments per lock.
+/// The PNG of <c>--chart</c> (ScottPlot 5), one panel per workload that ran: round-trip percentile distributions on a
+/// log scale, one throughput bar chart (medians) per message size (log scale too: the transports differ by orders of
+/// magnitude), and for lock-2p its operations per second (log scale) and the host's share of the increments per lock.
 /// </summary>
 internal static class BenchChart
 {
@@ -14,12 +14,53 @@ internal static class BenchChart
 
     internal static void Write(BenchRun run, string path)
     {
-        bool locks = run.Cells.Any(c => c.Workload == BenchWorkload.Lock2P && c.Rounds.Count > 0);
-        var multiplot = new Multiplot();
-        multiplot.AddPlots(locks ? 6 : 4);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, locks ? 3 : 2);
+        bool Ran(BenchWorkload workload) => run.Cells.Any(c => c.Workload == workload && c.Rounds.Count > 0);
+        var panels = new List<Action<Plot>>();
+        if (Ran(BenchWorkload.Rtt64))
+        {
+            panels.Add(plot => Latency(plot, run));
+        }
 
-        var latency = multiplot.GetPlot(0);
+        foreach (var (workload, title, scale) in new[]
+        {
+            (BenchWorkload.Tput64, "tput-64: M msg/s (log scale)", 1e-6),
+            (BenchWorkload.Tput4K, "tput-4k: GB/s (log scale)", 1),
+            (BenchWorkload.Tput1M, "tput-1m: GB/s (log scale)", 1),
+            (BenchWorkload.Lock2P, "lock-2p: M ops/s (log scale)", 1e-6),
+        })
+        {
+            if (Ran(workload))
+            {
+                panels.Add(plot => Bars(plot, run, workload, title, scale));
+            }
+        }
+
+        if (Ran(BenchWorkload.Lock2P))
+        {
+            panels.Add(plot => Shares(plot, run));
+        }
+
+        if (panels.Count == 0)
+        {
+            panels.Add(plot => plot.Title("no rows ran"));
+        }
+
+        // 1 panel: 1x1; up to 4: two columns (the classic 2x2); 5 or 6: three columns.
+        int columns = panels.Count == 1 ? 1 : panels.Count <= 4 ? 2 : 3;
+        int rows = (panels.Count + columns - 1) / columns;
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(panels.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            panels[i](multiplot.GetPlot(i));
+        }
+
+        multiplot.SavePng(path, 800 * columns, 550 * rows);
+    }
+
+    private static void Latency(Plot latency, BenchRun run)
+    {
         string[] labels = ["p50", "p90", "p99", "p99.9", "max"];
         double[] xs = [0, 1, 2, 3, 4];
         foreach (var cell in run.Cells.Where(c => c.Workload == BenchWorkload.Rtt64 && c.RoundTrips is { TotalCount: > 0 }))
@@ -39,17 +80,6 @@ internal static class BenchChart
         latency.Axes.Left.TickGenerator = LogTicks();
         latency.Title("rtt-64: round trip, µs (log scale)");
         latency.ShowLegend(Edge.Right);
-
-        Bars(multiplot.GetPlot(1), run, BenchWorkload.Tput64, "tput-64: M msg/s (log scale)", 1e-6);
-        Bars(multiplot.GetPlot(2), run, BenchWorkload.Tput4K, "tput-4k: GB/s (log scale)", 1);
-        Bars(multiplot.GetPlot(3), run, BenchWorkload.Tput1M, "tput-1m: GB/s (log scale)", 1);
-        if (locks)
-        {
-            Bars(multiplot.GetPlot(4), run, BenchWorkload.Lock2P, "lock-2p: M ops/s (log scale)", 1e-6);
-            Shares(multiplot.GetPlot(5), run);
-        }
-
-        multiplot.SavePng(path, locks ? 2400 : 1600, 1100);
     }
 
     /// <summary>lock-2p: the host's percentage of the increments per lock (50 = even; a barging lock is far from it).</summary>

@@ -24,7 +24,7 @@ internal static class BenchCommand
                 + string.Join(", ", BenchTransports.Names) + "; " + string.Join(", ", BenchWorkloads.Names) + ".",
         };
         var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file." };
-        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles, throughput bars) to this file." };
+        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles; throughput and lock-2p bars) to this file." };
         var rounds = new Option<bool>("--show-rounds") { Description = "Also print every round's figure, in order (rounds are interleaved across transports)." };
         var smoke = new Option<bool>("--smoke") { Description = "One round of tiny counts, for tests.", Hidden = true };
         var command = new RootCommand("Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues; and two processes contending on one cross-process lock.")
