@@ -19,7 +19,15 @@ internal static unsafe class BenchAbort
     /// </summary>
     internal static readonly int* Flag = (int*)NativeMemory.AllocZeroed(sizeof(int));
 
+    private static readonly CancellationTokenSource s_cancellation = new();
+
     private static volatile string? s_reason;
+
+    /// <summary>
+    /// Cancelled when the run is aborted: for waits that neither spin (and look at <see cref="Flag"/>) nor end when a
+    /// kernel object is removed (a semaphore wait ends with EIDRM), i.e. the library's futex waits (ShmMutex, ShmEvent).
+    /// </summary>
+    internal static CancellationToken Token => s_cancellation.Token;
 
     internal static bool IsAborted => s_reason is not null;
 
@@ -30,6 +38,14 @@ internal static unsafe class BenchAbort
     {
         s_reason ??= reason;
         Volatile.Write(ref *Flag, 1);
+        try
+        {
+            s_cancellation.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A registered callback failed; the flag is set and the other callbacks ran.
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

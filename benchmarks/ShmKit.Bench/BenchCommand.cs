@@ -18,32 +18,39 @@ internal static class BenchCommand
     internal static RootCommand Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Fewer rounds (7) and messages: finishes within a minute on a 2-core machine." };
-        var only = new Option<string?>("--only") { Description = "Run only these transports (comma-separated): " + string.Join(", ", BenchTransports.Names) + "." };
+        var only = new Option<string?>("--only")
+        {
+            Description = "Run only these transports and/or workloads (comma-separated; naming only workloads runs every transport that carries them): "
+                + string.Join(", ", BenchTransports.Names) + "; " + string.Join(", ", BenchWorkloads.Names) + ".",
+        };
         var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file." };
-        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles, throughput bars) to this file." };
+        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (latency percentiles; throughput and lock-2p bars) to this file." };
         var rounds = new Option<bool>("--show-rounds") { Description = "Also print every round's figure, in order (rounds are interleaved across transports)." };
         var smoke = new Option<bool>("--smoke") { Description = "One round of tiny counts, for tests.", Hidden = true };
-        var command = new RootCommand("Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues.")
+        var command = new RootCommand("Measure IPC between two pinned processes: raw C and C# shared memory vs semaphores, pipes, Unix sockets, TCP and SysV message queues; and two processes contending on one cross-process lock.")
         {
             quick, only, json, chart, rounds, smoke,
         };
         command.SetAction(parseResult =>
         {
             var mode = parseResult.GetValue(smoke) ? BenchMode.Smoke : parseResult.GetValue(quick) ? BenchMode.Quick : BenchMode.Full;
-            string[]? names = parseResult.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return Run(new BenchSettings(mode, names), parseResult.GetValue(json), parseResult.GetValue(chart), parseResult.GetValue(rounds));
+            string[] names = parseResult.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+            if (names.FirstOrDefault(n => !BenchTransports.Names.Contains(n) && !BenchWorkloads.Names.Contains(n)) is { } unknown)
+            {
+                Console.Error.WriteLine($"{Name}: unknown transport or workload '{unknown}'. Transports: {string.Join(", ", BenchTransports.Names)}; workloads: {string.Join(", ", BenchWorkloads.Names)}.");
+                return 2;
+            }
+
+            string[] transports = [.. names.Where(BenchTransports.Names.Contains)];
+            BenchWorkload[] workloads = [.. names.Where(BenchWorkloads.Names.Contains).Select(BenchWorkloads.Parse)];
+            var settings = new BenchSettings(mode, transports.Length == 0 ? null : transports, workloads.Length == 0 ? null : workloads);
+            return Run(settings, parseResult.GetValue(json), parseResult.GetValue(chart), parseResult.GetValue(rounds));
         });
         return command;
     }
 
     private static int Run(BenchSettings settings, string? jsonPath, string? chartPath, bool showRounds)
     {
-        if (settings.Only is { } names && names.FirstOrDefault(n => !BenchTransports.Names.Contains(n)) is { } unknown)
-        {
-            Console.Error.WriteLine($"{Name}: unknown transport '{unknown}'. Known: {string.Join(", ", BenchTransports.Names)}.");
-            return 2;
-        }
-
         foreach (string? path in new[] { jsonPath, chartPath })
         {
             if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory && !Directory.Exists(directory))
@@ -99,9 +106,21 @@ internal static class BenchCommand
         }
 
         BenchReport.WriteTable(run, AnsiConsole.Console, showRounds);
-        long messages = run.Cells.Sum(c => c.Messages);
+        long messages = run.Cells.Where(c => c.Workload.MovesMessages()).Sum(c => c.Messages);
+        long increments = run.Cells.Where(c => !c.Workload.MovesMessages()).Sum(c => c.Messages);
+        var verified = new List<string>();
+        if (messages > 0 || increments == 0)
+        {
+            verified.Add(string.Create(CultureInfo.InvariantCulture, $"all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum"));
+        }
+
+        if (increments > 0)
+        {
+            verified.Add(string.Create(CultureInfo.InvariantCulture, $"every lock-2p counter came out exact ({increments:N0} timed increments, and the warm-up)"));
+        }
+
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"[green]verified[/]: all {messages:N0} timed messages (and the warm-up) carried the right sequence number and checksum. Run took {run.Duration.TotalSeconds:0.0} s."));
+            $"[green]verified[/]: {string.Join("; ", verified)}. Run took {run.Duration.TotalSeconds:0.0} s."));
         try
         {
             if (jsonPath is not null)
@@ -146,8 +165,11 @@ internal static class BenchCommand
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                 foreach (string name in settings.Only ?? BenchTransports.Names)
                 {
-                    int workloads = name == "sysv-mq" ? 3 : 4;
-                    tasks[name] = context.AddTask(name, maxValue: (settings.Rounds + 1) * workloads);
+                    int workloads = BenchTransports.CountSupported(name, settings.SelectedWorkloads);
+                    if (workloads > 0)
+                    {
+                        tasks[name] = context.AddTask(name, maxValue: (settings.Rounds + 1) * workloads);
+                    }
                 }
 
                 context.Refresh();

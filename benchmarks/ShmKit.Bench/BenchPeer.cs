@@ -5,7 +5,8 @@ namespace ShmKit.Bench;
 /// <summary>
 /// The peer process (this program started again with the hidden <c>peer</c> command): the ponger and producer of
 /// every .NET transport. It reads one command per line on stdin and answers on stdout:
-/// <c>run NAME WORKLOAD COUNT FIRSTSEQ</c> → <c>ok START</c> (START = Stopwatch timestamp before the first message) or
+/// <c>run NAME WORKLOAD COUNT FIRSTSEQ</c> → <c>ok VALUE</c> (what <see cref="BenchTransport.PeerRun"/> returned: the
+/// Stopwatch timestamp before the first message, 0 for rtt-64, the peer's increments for lock-2p) or
 /// <c>fail REASON</c>; <c>quit</c> ends it. It exits by itself when stdin closes or the parent process disappears.
 /// </summary>
 internal static class BenchPeer

@@ -40,6 +40,7 @@ internal static class BenchReport
 
         table.AddColumn(new TableColumn("x raw").RightAligned());
         table.AddColumn(new TableColumn("x pipe").RightAligned());
+        table.AddColumn(new TableColumn("x sem").RightAligned());
         table.AddColumn("note");
         foreach (var workload in BenchWorkloads.All)
         {
@@ -47,7 +48,8 @@ internal static class BenchReport
             foreach (var cell in run.Cells.Where(c => c.Workload == workload && c.Rounds.Count > 0))
             {
                 double? slower = SlowerThan(run, cell, raw);
-                double? pipe = run.Find("pipe", workload) is null ? null : SlowerThan(run, cell, "pipe") is { } s && s > 0 ? 1 / s : null;
+                double? pipe = FasterThan(run, cell, "pipe");
+                double? sem = FasterThan(run, cell, SemaphoreRow);
                 var notes = new List<string>();
                 if (cell.Noisy)
                 {
@@ -57,6 +59,11 @@ internal static class BenchReport
                 if (!cell.Pinned)
                 {
                     notes.Add("unpinned");
+                }
+
+                if (cell.MedianHostShare is { } share)
+                {
+                    notes.Add(Split(share));
                 }
 
                 var row = new List<string>
@@ -72,14 +79,19 @@ internal static class BenchReport
 
                 row.Add(slower is null ? "-" : Ratio(slower.Value));
                 row.Add(pipe is null ? "-" : Ratio(pipe.Value));
+                row.Add(sem is null ? "-" : Ratio(sem.Value));
                 row.Add(string.Join(", ", notes));
                 table.AddRow([.. row]);
             }
         }
 
         console.Write(table);
-        console.MarkupLine("[grey]x raw: how many times slower than the raw limit (raw-c, or raw-cs without gcc). x pipe: how many times faster than a pipe.[/]");
+        console.MarkupLine("[grey]x raw: how many times slower than the raw limit (raw-c, or raw-cs without gcc). x pipe, x sem: how many times faster than a pipe, than shm-semaphore.[/]");
         console.MarkupLine("[grey]noisy N: max/min over the rounds is N (above 1.5): the median of this row is uncertain.[/]");
+        if (run.Cells.Any(c => c.MedianHostShare is not null))
+        {
+            console.MarkupLine("[grey]split H:P (lock-2p): the host's and the peer's percentage of the increments (median over rounds).[/]");
+        }
 
         var latency = new Table().Border(TableBorder.Rounded).Title("rtt-64: individual round trips, µs (all timed rounds)");
         latency.AddColumn("transport");
@@ -125,7 +137,21 @@ internal static class BenchReport
         }
     }
 
-    /// <summary>The ratios worth quoting: C# vs C, and shared memory vs the kernel transports.</summary>
+    /// <summary>
+    /// How many times faster than <paramref name="reference"/> a cell is (the inverse of <see cref="SlowerThan"/>);
+    /// null when either row did not run.
+    /// </summary>
+    internal static double? FasterThan(BenchRun run, BenchCell cell, string reference) =>
+        SlowerThan(run, cell, reference) is { } slower && slower > 0 ? 1 / slower : null;
+
+    /// <summary>"split H:P": the host's and the peer's percentage of a lock-2p row's increments.</summary>
+    internal static string Split(double hostShare)
+    {
+        int host = (int)Math.Round(hostShare * 100);
+        return string.Create(CultureInfo.InvariantCulture, $"split {host}:{100 - host}");
+    }
+
+    /// <summary>The ratios worth quoting: C# vs C, shared memory vs the kernel transports, and the issues' targets.</summary>
     internal static IEnumerable<string> Headlines(BenchRun run)
     {
         foreach (var workload in new[] { BenchWorkload.Rtt64, BenchWorkload.Tput64 })
@@ -165,7 +191,18 @@ internal static class BenchReport
                 yield return $"{workload.Name()}: raw-cs shared memory is faster than {string.Join(", ", others)}.";
             }
         }
+
+        foreach (var target in BenchTargets.All)
+        {
+            if (target.Evaluate(run) is { } line)
+            {
+                yield return line;
+            }
+        }
     }
+
+    /// <summary>The row that "x sem" compares against.</summary>
+    internal const string SemaphoreRow = "shm-semaphore";
 
     /// <summary>Writes every figure: {"machine": {...}, "results": [{transport, workload, unit, min, median, max, p50, p90, p99, p999, pinned}]}.</summary>
     internal static void WriteJson(BenchRun run, string path)
@@ -220,11 +257,12 @@ internal static class BenchReport
     {
         BenchWorkload.Rtt64 => "µs",
         BenchWorkload.Tput64 => "Mmsg/s",
+        BenchWorkload.Lock2P => "Mops/s",
         _ => "GB/s",
     };
 
     private static string Format(double value, BenchWorkload workload) =>
-        Significant(workload == BenchWorkload.Tput64 ? value / 1e6 : value);
+        Significant(workload is BenchWorkload.Tput64 or BenchWorkload.Lock2P ? value / 1e6 : value);
 
     internal static string Significant(double value) => value switch
     {

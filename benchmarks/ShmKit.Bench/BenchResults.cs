@@ -20,26 +20,19 @@ internal sealed class BenchCell(string transport, BenchWorkload workload)
 
     internal bool Pinned { get; set; } = true;
 
+    /// <summary>lock-2p: per round, the share of the increments the host made (0..1); empty for the other workloads.</summary>
+    internal List<double> HostShares { get; } = [];
+
+    /// <summary>lock-2p: the median of <see cref="HostShares"/>; null without shares.</summary>
+    internal double? MedianHostShare => HostShares.Count == 0 ? null : MedianOf(HostShares);
+
     internal long Messages { get; set; }
 
     internal double Min => Rounds.Count == 0 ? 0 : Rounds.Min();
 
     internal double Max => Rounds.Count == 0 ? 0 : Rounds.Max();
 
-    internal double Median
-    {
-        get
-        {
-            if (Rounds.Count == 0)
-            {
-                return 0;
-            }
-
-            var sorted = Rounds.Order().ToArray();
-            int mid = sorted.Length / 2;
-            return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-        }
-    }
+    internal double Median => Rounds.Count == 0 ? 0 : MedianOf(Rounds);
 
     /// <summary>max/min over rounds above 1.5: the row moved too much to trust one run's median (VM placement noise).</summary>
     internal bool Noisy => Rounds.Count > 1 && Min > 0 && Max / Min > 1.5;
@@ -55,6 +48,14 @@ internal sealed class BenchCell(string transport, BenchWorkload workload)
         RoundTrips is null || RoundTrips.TotalCount == 0 ? null : RoundTrips.GetValueAtPercentile(percentile) / 1000.0;
 
     internal double? MaxRoundTrip => RoundTrips is null || RoundTrips.TotalCount == 0 ? null : RoundTrips.GetMaxValue() / 1000.0;
+
+    /// <summary>The median of a non-empty sequence (the mean of the middle two for an even count).</summary>
+    internal static double MedianOf(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 }
 
 /// <summary>A whole run: the machine, every cell, and notes (unpinned, skipped rows).</summary>

@@ -96,9 +96,16 @@ internal sealed class BenchRunner
             run.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"not pinned: this process may run on {allowed.Count} CPU(s), two are needed for one core per side."));
         }
 
+        var workloads = _settings.SelectedWorkloads;
         foreach (string name in Select(_settings.Only))
         {
             var transport = BenchTransports.Create(name, directory.FullName, hostCpu, peerCpu);
+            if (!workloads.Any(transport.Supports))
+            {
+                transport.Dispose(); // nothing to run (a lock-only transport with --only tput-64, say): not started at all
+                continue;
+            }
+
             if (transport.Unavailable is null && !transport.UsesPeer)
             {
                 transport.PrepareHost(_cleanup);
@@ -128,7 +135,7 @@ internal sealed class BenchRunner
         }
 
         var cells = new Dictionary<(string, BenchWorkload), BenchCell>();
-        foreach (var workload in BenchWorkloads.All)
+        foreach (var workload in workloads)
         {
             foreach (var transport in transports.Where(t => t.Supports(workload)))
             {
@@ -151,7 +158,7 @@ internal sealed class BenchRunner
                 break;
             }
 
-            foreach (var workload in BenchWorkloads.All)
+            foreach (var workload in workloads)
             {
                 foreach (var transport in transports.Where(t => t.Supports(workload)))
                 {
@@ -159,6 +166,7 @@ internal sealed class BenchRunner
                     var cell = cells[(transport.Name, workload)];
                     int count = _settings.Count(transport, workload);
                     ulong first = nextSequence[transport.Name];
+                    transport.LastHostShare = null;
                     long elapsed = RunRound(transport, workload, count, first, roundTrips);
                     nextSequence[transport.Name] = first + (ulong)count;
                     if (transport is RawCTransport rawC && !rawC.LastPinned)
@@ -169,6 +177,10 @@ internal sealed class BenchRunner
                     if (round > 0)
                     {
                         Record(cell, workload, count, elapsed, roundTrips);
+                        if (transport.LastHostShare is { } share)
+                        {
+                            cell.HostShares.Add(share);
+                        }
                     }
 
                     progress?.Invoke(new BenchProgress(transport.Name, workload, round, _settings.Rounds, round == 0));
@@ -202,6 +214,7 @@ internal sealed class BenchRunner
 
                 break;
             case BenchWorkload.Tput64:
+            case BenchWorkload.Lock2P:
                 cell.Rounds.Add(count / seconds);
                 break;
             default:
@@ -229,6 +242,10 @@ internal sealed class BenchRunner
         }
         catch (Exception ex) when (ex is not BenchVerificationException && ex is not OperationCanceledException)
         {
+            // Removing the objects is how an abort (Ctrl-C, SIGTERM, the peer's death) ends a blocked wait: that
+            // failure is the abort, reported as such.
+            BenchAbort.ThrowIfAborted();
+
             // A kernel transport failing mid-round usually means the peer died or reported why; say that instead.
             string? reply = TryReadReply(peer);
             throw new InvalidOperationException($"{transport.Name} {workload.Name()}: {ex.Message}" + (reply is null ? string.Empty : " (peer: " + reply + ")"), ex);
@@ -240,8 +257,10 @@ internal sealed class BenchRunner
             throw new BenchVerificationException($"{transport.Name} {workload.Name()}: the peer reported: {line}");
         }
 
-        long peerStart = long.Parse(line.AsSpan(3), CultureInfo.InvariantCulture);
-        return workload.IsLatency() ? hostValue : hostValue - peerStart;
+        // "ok START": the peer's Stopwatch timestamp before its first message; for lock-2p, its increments.
+        long peerValue = long.Parse(line.AsSpan(3), CultureInfo.InvariantCulture);
+        transport.CompleteRound(workload, count, peerValue);
+        return workload.IsLatency() || workload == BenchWorkload.Lock2P ? hostValue : hostValue - peerValue;
     }
 
     private static string? TryReadReply(Process peer)

@@ -3,8 +3,13 @@ namespace ShmKit.Bench;
 /// <summary>How long a run is: rounds and per-round message counts (identical for every transport of a kind).</summary>
 /// <param name="Mode">quick (about 20 s on this 2-core VM, under 60 s when the machine is busy), full (a few minutes) or smoke (tests: tiny counts).</param>
 /// <param name="Only">The transports to run; null for all.</param>
-internal sealed record BenchSettings(BenchMode Mode, IReadOnlyList<string>? Only = null)
+/// <param name="Workloads">The workloads to run; null for all. A transport that carries none of them does not run.</param>
+internal sealed record BenchSettings(BenchMode Mode, IReadOnlyList<string>? Only = null, IReadOnlyList<BenchWorkload>? Workloads = null)
 {
+    /// <summary>The workloads of this run, in table order.</summary>
+    internal BenchWorkload[] SelectedWorkloads =>
+        Workloads is null || Workloads.Count == 0 ? BenchWorkloads.All : [.. BenchWorkloads.All.Where(Workloads.Contains)];
+
     /// <summary>Timed rounds per transport and workload (one untimed warm-up round comes first).</summary>
     internal int Rounds => Mode switch
     {
@@ -26,8 +31,10 @@ internal sealed record BenchSettings(BenchMode Mode, IReadOnlyList<string>? Only
     };
 
     /// <summary>
-    /// Messages (or round trips) per round. Busy-spin transports get more because each costs ~0.1 µs instead of
-    /// ~60 µs (a blocking round trip across two vCPUs on this VM): every round lasts milliseconds, not seconds.
+    /// Messages (or round trips, or lock-2p increments) per round. Busy-spin transports get more because each costs
+    /// ~0.1 µs instead of ~60 µs (a blocking round trip across two vCPUs on this VM): every round lasts milliseconds,
+    /// not seconds. lock-2p: ~20–50 ns per operation with a fast lock; with the SEM_UNDO semaphore every operation is
+    /// two system calls and most hand the lock over through a sleeping process.
     /// </summary>
     internal int Count(BenchTransport transport, BenchWorkload workload)
     {
@@ -37,7 +44,8 @@ internal sealed record BenchSettings(BenchMode Mode, IReadOnlyList<string>? Only
             BenchWorkload.Rtt64 => spin ? 100_000 : 2_000,
             BenchWorkload.Tput64 => spin ? 1_000_000 : 100_000,
             BenchWorkload.Tput4K => spin ? 65_536 : 16_384,
-            _ => spin ? 1_024 : 64,
+            BenchWorkload.Tput1M => spin ? 1_024 : 64,
+            _ => spin ? 1_000_000 : 10_000,
         };
         return Mode switch
         {

@@ -9,9 +9,9 @@ namespace ShmKit.Bench;
 /// <remarks>
 /// Life cycle on the host: <see cref="PrepareHost"/> (create kernel objects, before the peer starts) →
 /// the peer starts and calls <see cref="ConnectPeer"/> → <see cref="ConnectHost"/> → the peer says ready →
-/// <see cref="PeerReady"/> → rounds of <see cref="HostRun"/> (paired with <see cref="PeerRun"/> in the peer) →
-/// <see cref="IDisposable.Dispose"/>, which removes everything the transport created (also when called from a signal
-/// handler while a round runs).
+/// <see cref="PeerReady"/> → rounds of <see cref="PrepareRound"/>, <see cref="HostRun"/> (paired with
+/// <see cref="PeerRun"/> in the peer) and <see cref="CompleteRound"/> → <see cref="IDisposable.Dispose"/>, which
+/// removes everything the transport created (also when called from a signal handler while a round runs).
 /// </remarks>
 internal abstract class BenchTransport : IDisposable
 {
@@ -27,8 +27,18 @@ internal abstract class BenchTransport : IDisposable
     /// <summary>Why the transport cannot run here (null when it can).</summary>
     internal virtual string? Unavailable => null;
 
-    /// <summary>Whether the transport can carry this workload (SysV queues cannot carry 1 MiB messages).</summary>
-    internal virtual bool Supports(BenchWorkload workload) => true;
+    /// <summary>
+    /// Whether the transport can carry this workload. By default the four message workloads; a transport with a
+    /// cross-process lock adds lock-2p, a lock-only one has only lock-2p, and SysV queues cannot carry 1 MiB messages.
+    /// </summary>
+    internal virtual bool Supports(BenchWorkload workload) => workload.MovesMessages();
+
+    /// <summary>
+    /// lock-2p: the share of the last round's increments that the host made (0..1; the rest were the peer's), set by
+    /// <see cref="HostRun"/> or <see cref="CompleteRound"/>; null for the other workloads (the runner clears it before
+    /// each round). A barging lock may let one side take it many times in a row: the table shows it as a note.
+    /// </summary>
+    internal double? LastHostShare { get; set; }
 
     /// <summary>Host side, before the peer starts: creates the kernel objects and returns the peer's setup string.</summary>
     internal abstract string PrepareHost(BenchCleanup cleanup);
@@ -55,15 +65,26 @@ internal abstract class BenchTransport : IDisposable
     /// Host side of one round. Latency: sends <paramref name="count"/> pings, stores each round trip's duration in
     /// Stopwatch ticks in <paramref name="roundTrips"/> and returns their sum. Throughput: receives and verifies
     /// <paramref name="count"/> messages and returns the Stopwatch timestamp taken after the last one (transports that
-    /// do not use the peer return the elapsed ticks instead).
+    /// do not use the peer return the elapsed ticks instead). lock-2p: meets the peer at the start line, increments
+    /// with it until the counter reaches <paramref name="count"/> and returns the elapsed Stopwatch ticks from the
+    /// start to the last increment (<see cref="LockWorkload"/>); <paramref name="firstSequence"/> names the round.
     /// </summary>
     internal abstract long HostRun(BenchWorkload workload, int count, ulong firstSequence, long[] roundTrips);
 
     /// <summary>
     /// Peer side of one round: answers <paramref name="count"/> pings, or produces <paramref name="count"/> messages and
-    /// returns the Stopwatch timestamp taken before the first (0 for latency).
+    /// returns the Stopwatch timestamp taken before the first (0 for latency); lock-2p: returns the peer's increments.
     /// </summary>
     internal abstract long PeerRun(BenchWorkload workload, int count, ulong firstSequence);
+
+    /// <summary>
+    /// Host side, after the peer answered the round with <paramref name="peerResult"/> (what <see cref="PeerRun"/>
+    /// returned): the checks that need both sides' figures. lock-2p: the two sides' increments must add up to the
+    /// counter, which must equal <paramref name="count"/>; throws <see cref="BenchVerificationException"/> otherwise.
+    /// </summary>
+    internal virtual void CompleteRound(BenchWorkload workload, int count, long peerResult)
+    {
+    }
 
     /// <summary>
     /// Peer side, when the host died without cleaning up (SIGKILL): remove the kernel objects that outlive processes

@@ -4,267 +4,33 @@ using System.Globalization;
 namespace ShmKit.Bench;
 
 /// <summary>
-/// raw-c: the limit of shared-memory IPC on this machine. A minimal C program (embedded below, compiled with gcc -O3
-/// into the run's temp directory, deleted afterwards) forks itself; parent and child share a SysV segment (removed
-/// right after shmat) and run the same busy-spin ping-pong and SPSC ring as <see cref="RawCsTransport"/>, with the same
-/// message format and verification. One program run per round, so its rounds interleave with the other transports.
-/// Skipped, with a note, where gcc is missing.
+/// raw-c: the limit of shared-memory IPC on this machine. A minimal C program (Transports/rawc.c, embedded in this
+/// assembly, compiled with gcc -O3 into the run's temp directory, deleted afterwards) forks itself; parent and child
+/// share a SysV segment (removed right after shmat) and run the same busy-spin ping-pong and SPSC ring as
+/// <see cref="RawCsTransport"/>, with the same message format and verification. For lock-2p the two processes increment one counter in the segment under a
+/// process-shared robust pthread mutex (PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST, EOWNERDEAD handled with
+/// pthread_mutex_consistent), the twin of <see cref="LockWorkload"/>; the C side owns the mutex (40 bytes on x86-64
+/// glibc, 48 on aarch64: a static assert checks that it fits its 128-byte block). One program run per round, so its
+/// rounds interleave with the other transports. Skipped, with a note, where gcc is missing.
 /// </summary>
 internal sealed class RawCTransport(string directory, int hostCpu, int peerCpu) : BenchTransport
 {
-    /// <summary>The C source (see the header comment in it for its arguments and output).</summary>
-    internal const string Source = """
-/* raw-c: the hardware limit of shared-memory IPC on this machine, for benchmarks/ShmKit.Bench.
- * Two processes (this one and a fork()ed child) share one SysV segment that is IPC_RMIDed right after shmat, so
- * nothing is left even after a crash. The child dies with the parent (PR_SET_PDEATHSIG) and both have an alarm().
- *   rawc rtt  COUNT WARMUP CPU_PARENT CPU_CHILD OUTFILE   -> parent pings, child pongs; per-round-trip ns to OUTFILE
- *   rawc tput SIZE COUNT WARMUP CPU_PARENT CPU_CHILD      -> child produces, parent consumes and verifies
- * Prints "ok <elapsed_ns> <pinned 0|1>" or "fail <reason>". CPU -1 = do not pin.
- * The C# twin is RawCsTransport.cs: same layout, same message format, same verification. */
-#define _GNU_SOURCE
-#include <sched.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ipc.h>
-#include <sys/prctl.h>
-#include <sys/shm.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+    private const string SourceResource = "rawc.c";
 
-#define MIX 0x9E3779B97F4A7C15ull
-/* Segment layout: each shared field in its own 128-byte block (adjacent-line prefetch pairs 64-byte lines).
- * Who writes / who reads / ordering (LOAD = acquire, STORE = release; aligned 8-byte accesses never tear):
- *   PING  words 0..6 plain, word 7 = sequence STOREd last; written by the parent (pinger), LOADed by the child, which
- *         ignores the payload until word 7 matches (a half-written ping has the old word 7).
- *   PONG  the same, child -> parent.
- *   HEAD  messages published; STOREd by the producer (child) after the slot's bytes, LOADed by the consumer (parent).
- *   TAIL  messages consumed; STOREd by the consumer after copying the slot out, LOADed by the producer.
- *   START the producer's timestamp, STOREd before its first timed message; the parent LOADs it after the last message.
- *   READY child -> parent: pinned (1) or not (2); GO parent -> child: warm-up drained, start timing. */
-#define PING 0
-#define PONG 128
-#define HEAD 256
-#define TAIL 384
-#define START 512
-#define READY 640
-#define GO 768
-#define DATA 4096
-#define SMALL_RING (256 * 1024)
-#define LARGE_RING (4 * 1024 * 1024)
-
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static inline uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static pid_t g_child; /* the parent checks now and then that the child still lives, so it never spins forever */
-
-static void check_child(void)
-{
-    int status;
-    if (g_child > 0 && waitpid(g_child, &status, WNOHANG) != 0) { printf("fail the child process died (status %d)\n", status); fflush(stdout); _exit(1); }
-}
-
-#define SPIN_UNTIL(cond) do { unsigned spins_ = 0; while (!(cond)) { relax(); if (++spins_ == (1u << 22)) { spins_ = 0; check_child(); } } } while (0)
-
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-
-static int pin(int cpu)
-{
-    if (cpu < 0) return 0;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set) == 0;
-}
-
-static uint64_t prepare(uint64_t *w, size_t n)
-{
-    uint64_t x = 0;
-    for (size_t i = 2; i < n - 1; i++) { w[i] = (uint64_t)i * 0x0123456789ABCDEFull + 0x5555ull; x ^= w[i]; }
-    return x;
-}
-
-static inline void stamp(uint64_t *w, size_t n, uint64_t seq, uint64_t mid)
-{
-    uint64_t t = seq * MIX;
-    w[0] = seq; w[n - 1] = t; w[1] = seq ^ t ^ mid;
-}
-
-/* XOR of all words with two 32-byte vector accumulators, as MessageCodec.XorAll in C# does (written out with GCC vector
- * extensions: left to the auto-vectorizer, the loop stayed scalar once inlined into consume(), 8 bytes per cycle). */
-typedef uint64_t v4u64 __attribute__((vector_size(32)));
-
-static inline int verify(const uint64_t *w, size_t n, uint64_t seq)
-{
-    if (w[0] != seq || w[n - 1] != seq * MIX) return 0;
-    v4u64 a = {0, 0, 0, 0}, b = {0, 0, 0, 0}, va, vb;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __builtin_memcpy(&va, w + i, 32);
-        __builtin_memcpy(&vb, w + i + 4, 32);
-        a ^= va;
-        b ^= vb;
-    }
-    a ^= b;
-    uint64_t x = a[0] ^ a[1] ^ a[2] ^ a[3];
-    for (; i < n; i++) x ^= w[i];
-    return x == 0;
-}
-
-/* The message copy, the same strategy as the C# side (MessageCodec.Copy, which follows .NET's own Buffer.Memmove):
- * up to 2 KiB inline 64-byte blocks (gcc emits vector moves; no call), above that glibc's memcpy (which uses
- * `rep movsb` on this CPU). Measured here, interleaved, one placement: 64 B messages 17 M/s with blocks vs 12 M/s with
- * memcpy; 4 KiB messages 11 GB/s with memcpy vs 6 GB/s with blocks; 1 MiB equal. */
-static inline void copy_msg(void *restrict dst, const void *restrict src, size_t size)
-{
-    if (size > 2048) { memcpy(dst, src, size); return; }
-    char *d = dst;
-    const char *s = src;
-    for (size_t i = 0; i < size; i += 64) __builtin_memcpy(d + i, s + i, 64);
-}
-
-static void ping_rounds(uint64_t *ping, uint64_t *pong, uint64_t first, uint64_t count, uint32_t *d)
-{
-    uint64_t prev = now_ns();
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t seq = first + i;
-        for (int w = 0; w < 7; w++) ping[w] = seq + (uint64_t)w;
-        STORE(&ping[7], seq);
-        SPIN_UNTIL(LOAD(&pong[7]) == seq);
-        if (pong[0] != seq) { printf("fail answer %llu carries another sequence\n", (unsigned long long)seq); exit(1); }
-        if (d) { uint64_t t = now_ns(); d[i] = (uint32_t)(t - prev); prev = t; }
-    }
-}
-
-static void pong_rounds(uint64_t *ping, uint64_t *pong, uint64_t first, uint64_t count)
-{
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t seq = first + i;
-        while (LOAD(&ping[7]) != seq) relax();
-        for (int w = 0; w < 7; w++) pong[w] = ping[w];
-        STORE(&pong[7], seq);
-    }
-}
-
-static void produce(char *b, size_t size, uint64_t slots, uint64_t first, uint64_t count, uint64_t *msg, uint64_t mid)
-{
-    uint64_t *head = (uint64_t *)(b + HEAD), *tail = (uint64_t *)(b + TAIL);
-    uint64_t h = LOAD(head), ct = LOAD(tail);
-    size_t n = size / 8;
-    for (uint64_t i = 0; i < count; i++) {
-        stamp(msg, n, first + i, mid);
-        if (h - ct == slots) while (h - (ct = LOAD(tail)) == slots) relax();
-        copy_msg(b + DATA + (h & (slots - 1)) * size, msg, size);
-        STORE(head, ++h);
-    }
-}
-
-static int consume(char *b, size_t size, uint64_t slots, uint64_t first, uint64_t count, uint64_t *buf)
-{
-    uint64_t *head = (uint64_t *)(b + HEAD), *tail = (uint64_t *)(b + TAIL);
-    uint64_t t = LOAD(tail), ch = LOAD(head);
-    size_t n = size / 8;
-    for (uint64_t i = 0; i < count; i++) {
-        if (t == ch) SPIN_UNTIL((ch = LOAD(head)) != t);
-        copy_msg(buf, b + DATA + (t & (slots - 1)) * size, size);
-        STORE(tail, ++t);
-        if (!verify(buf, n, first + i)) { printf("fail message %llu failed verification\n", (unsigned long long)(first + i)); return 0; }
-    }
-    return 1;
-}
-
-int main(int argc, char **argv)
-{
-    alarm(120);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the benchmark */
-    int rtt = argc == 7 && strcmp(argv[1], "rtt") == 0;
-    int tput = argc == 7 && strcmp(argv[1], "tput") == 0;
-    if (!rtt && !tput) { printf("fail usage\n"); return 2; }
-    size_t size = rtt ? 64 : strtoull(argv[2], 0, 10);
-    int a = rtt ? 2 : 3;
-    uint64_t count = strtoull(argv[a], 0, 10), warm = strtoull(argv[a + 1], 0, 10);
-    int cpu_parent = atoi(argv[a + 2]), cpu_child = atoi(argv[a + 3]);
-    uint64_t ring = size >= (1u << 20) ? LARGE_RING : SMALL_RING, slots = ring / size;
-
-    int id = shmget(IPC_PRIVATE, DATA + LARGE_RING, IPC_CREAT | 0600);
-    if (id < 0) { printf("fail shmget\n"); return 1; }
-    char *b = shmat(id, 0, 0);
-    shmctl(id, IPC_RMID, 0);
-    if (b == (char *)-1) { printf("fail shmat\n"); return 1; }
-    uint64_t *msg = aligned_alloc(64, size < 64 ? 64 : size);
-    memset(msg, 0, size);
-    uint64_t mid = prepare(msg, size / 8);
-    fflush(stdout);
-
-    pid_t parent = getpid();
-    pid_t child = fork();
-    if (child < 0) { printf("fail fork\n"); return 1; }
-    g_child = child;
-    if (child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(1);
-        int ok = pin(cpu_child) || cpu_child < 0;
-        STORE((uint64_t *)(b + READY), ok ? 1ull : 2ull);
-        if (rtt) {
-            pong_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1, warm + count);
-        } else {
-            produce(b, size, slots, 1, warm, msg, mid);
-            while (LOAD((uint64_t *)(b + GO)) == 0) relax();   /* the parent drained the warm-up */
-            STORE((uint64_t *)(b + START), now_ns());
-            produce(b, size, slots, 1 + warm, count, msg, mid);
+    /// <summary>
+    /// The C source, Transports/rawc.c, embedded in this assembly (see the header comment in it for its arguments and
+    /// output).
+    /// </summary>
+    internal static string Source
+    {
+        get
+        {
+            using var stream = typeof(RawCTransport).Assembly.GetManifestResourceStream(SourceResource)
+                ?? throw new InvalidOperationException("The C source (" + SourceResource + ") is not embedded in " + typeof(RawCTransport).Assembly.GetName().Name + ".");
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
         }
-        _exit(0);
     }
-
-    int pinned = pin(cpu_parent);
-    uint64_t r;
-    SPIN_UNTIL((r = LOAD((uint64_t *)(b + READY))) != 0);
-    pinned = pinned && r == 1;
-    uint64_t elapsed = 0;
-    if (rtt) {
-        uint32_t *d = malloc(count * sizeof *d);
-        if (!d) { printf("fail malloc\n"); return 1; }
-        memset(d, 0xff, count * sizeof *d); /* fault the pages in before the timed loop (0xff: gcc turns malloc+memset 0 into calloc, which touches nothing) */
-        ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1, warm, 0);
-        uint64_t t0 = now_ns();
-        ping_rounds((uint64_t *)(b + PING), (uint64_t *)(b + PONG), 1 + warm, count, d);
-        elapsed = 0;
-        for (uint64_t i = 0; i < count; i++) elapsed += d[i];
-        (void)t0;
-        FILE *f = fopen(argv[6], "wb");
-        if (!f || fwrite(d, sizeof *d, count, f) != count) { printf("fail write %s\n", argv[6]); return 1; }
-        fclose(f);
-    } else {
-        if (!consume(b, size, slots, 1, warm, msg)) { kill(child, SIGKILL); return 1; }
-        STORE((uint64_t *)(b + GO), 1ull);
-        if (!consume(b, size, slots, 1 + warm, count, msg)) { kill(child, SIGKILL); return 1; }
-        uint64_t end = now_ns();
-        elapsed = end - LOAD((uint64_t *)(b + START));
-    }
-    int status = 0;
-    waitpid(child, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { printf("fail child status %d\n", status); return 1; }
-    printf("ok %llu %d\n", (unsigned long long)elapsed, pinned);
-    return 0;
-}
-""";
 
     private readonly string _executable = Path.Combine(directory, "rawc");
     private readonly string _roundTripsFile = Path.Combine(directory, "rawc-rtt.bin");
@@ -276,6 +42,8 @@ int main(int argc, char **argv)
 
     internal override bool UsesPeer => false;
 
+    internal override bool Supports(BenchWorkload workload) => true;
+
     internal override string? Unavailable => _unavailable;
 
     /// <summary>Whether both C processes could be pinned in the last round.</summary>
@@ -286,7 +54,7 @@ int main(int argc, char **argv)
     {
         string source = Path.Combine(directory, "rawc.c");
         File.WriteAllText(source, Source);
-        var info = new ProcessStartInfo(FindGcc()!, ["-O3", "-march=native", "-o", _executable, source])
+        var info = new ProcessStartInfo(FindGcc()!, ["-O3", "-march=native", "-pthread", "-o", _executable, source])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -310,13 +78,24 @@ int main(int argc, char **argv)
         string cpuA = hostCpu.ToString(CultureInfo.InvariantCulture);
         string cpuB = peerCpu.ToString(CultureInfo.InvariantCulture);
         string n = count.ToString(CultureInfo.InvariantCulture);
-        int size = workload.MessageSize();
-        // In-program warm-up: a tenth of the count, at least two passes over the ring (first touch of its pages).
-        int ringSlots = RawCsTransport.RingBytes(size) / size;
-        string warm = Math.Max(count / 10, workload == BenchWorkload.Rtt64 ? 1000 : 2 * ringSlots).ToString(CultureInfo.InvariantCulture);
-        string[] args = workload == BenchWorkload.Rtt64
-            ? ["rtt", n, warm, cpuA, cpuB, _roundTripsFile]
-            : ["tput", size.ToString(CultureInfo.InvariantCulture), n, warm, cpuA, cpuB];
+        string[] args;
+        if (workload == BenchWorkload.Lock2P)
+        {
+            // In-program warm-up: a tenth of the count (the first futex waits, the pages of the segment).
+            string warmOps = Math.Max(count / 10, 1000).ToString(CultureInfo.InvariantCulture);
+            args = ["lock", n, warmOps, cpuA, cpuB];
+        }
+        else
+        {
+            int size = workload.MessageSize();
+            // In-program warm-up: a tenth of the count, at least two passes over the ring (first touch of its pages).
+            int ringSlots = RawCsTransport.RingBytes(size) / size;
+            string warm = Math.Max(count / 10, workload == BenchWorkload.Rtt64 ? 1000 : 2 * ringSlots).ToString(CultureInfo.InvariantCulture);
+            args = workload == BenchWorkload.Rtt64
+                ? ["rtt", n, warm, cpuA, cpuB, _roundTripsFile]
+                : ["tput", size.ToString(CultureInfo.InvariantCulture), n, warm, cpuA, cpuB];
+        }
+
         var info = new ProcessStartInfo(_executable, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         string output;
         string errors;
@@ -332,8 +111,9 @@ int main(int argc, char **argv)
             errors = errorsTask.GetAwaiter().GetResult();
         }
 
-        string[] parts = output.Split(' ', 3);
-        if (parts.Length < 3 || parts[0] != "ok")
+        string[] parts = output.Split(' ');
+        int expected = workload == BenchWorkload.Lock2P ? 4 : 3;
+        if (parts.Length != expected || parts[0] != "ok")
         {
             BenchAbort.ThrowIfAborted();
             throw new BenchVerificationException($"raw-c {workload.Name()}: the C program failed: {output} {errors}".Trim());
@@ -341,6 +121,8 @@ int main(int argc, char **argv)
 
         LastPinned = parts[2] == "1";
         long elapsedNs = long.Parse(parts[1], CultureInfo.InvariantCulture);
+        // lock-2p: the C program verified the counter itself; the parent's increments give the split.
+        LastHostShare = workload == BenchWorkload.Lock2P ? long.Parse(parts[3], CultureInfo.InvariantCulture) / (double)count : null;
         if (workload == BenchWorkload.Rtt64)
         {
             byte[] raw = File.ReadAllBytes(_roundTripsFile);

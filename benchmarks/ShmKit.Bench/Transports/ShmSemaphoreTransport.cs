@@ -7,17 +7,20 @@ namespace ShmKit.Bench;
 
 /// <summary>
 /// shm-semaphore: shared memory for the data, a System V semaphore set (<see cref="SemaphoreSet"/>) for every
-/// hand-off; the classic textbook design, which blocks in the kernel instead of spinning.
+/// hand-off; the classic textbook design, which blocks in the kernel instead of spinning. For lock-2p, the System V
+/// SEM_UNDO lock (<see cref="SemaphoreSet.Lock"/>) around the counter.
 /// </summary>
 /// <remarks>
 /// <para>Segment layout (removed right after both sides attached): <c>[0]</c> ping line, 8 words, written by the pinger
-/// (host), read by the ponger (peer); <c>[128]</c> pong line, the other way; <c>[4096]</c> the ring, written by the
-/// producer (peer), read by the consumer (host), with the same slot sizes as raw-cs.</para>
-/// <para>Semaphores: 0 = a ping is ready, 1 = a pong is ready, 2 = messages in the ring, 3 = free slots. All without
-/// SEM_UNDO (counting hand-offs, not locks). Ordering: semop is a system call that takes the set's lock in the kernel,
-/// so every plain store a process made before its Release is visible to the process whose Wait that Release satisfied;
-/// no Volatile is needed on the data. A reader never looks at a line or slot before its Wait returned, so it never sees
-/// one mid-update.</para>
+/// (host), read by the ponger (peer); <c>[128]</c> pong line, the other way; <c>[1024]</c> the lock-2p words
+/// (<see cref="LockWords"/>: counter, end time, start line); <c>[4096]</c> the ring, written by the producer (peer),
+/// read by the consumer (host), with the same slot sizes as raw-cs.</para>
+/// <para>Semaphores: 0 = a ping is ready, 1 = a pong is ready, 2 = messages in the ring, 3 = free slots, all without
+/// SEM_UNDO (counting hand-offs, not locks); 4 = the lock-2p lock, initially 1, taken and given back with SEM_UNDO
+/// (a process that dies holding it gives it back). Ordering: semop is a system call that takes the set's lock in the
+/// kernel, so every plain store a process made before its Release is visible to the process whose Wait that Release
+/// satisfied; no Volatile is needed on the data. A reader never looks at a line or slot before its Wait returned, so
+/// it never sees one mid-update; the counter is touched only while holding semaphore 4.</para>
 /// </remarks>
 internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
 {
@@ -25,20 +28,25 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
     private const int PongReady = 1;
     private const int Items = 2;
     private const int FreeSlots = 3;
+    private const int Lock = 4;
+    private const int LockWordsOffset = 1024;
 
     private SharedMemorySegment? _segment;
     private SharedMemoryAttachment? _attachment;
     private SemaphoreSet? _semaphores;
     private byte* _message;
+    private long _hostIncrements;
 
     internal override string Name => "shm-semaphore";
+
+    internal override bool Supports(BenchWorkload workload) => true;
 
     internal override string PrepareHost(BenchCleanup cleanup)
     {
         _segment = SharedMemorySegment.CreatePrivate(RawCsTransport.SegmentSize);
         var segment = _segment;
         cleanup.Add("shm-semaphore segment", () => RemoveQuietly(segment.Remove));
-        _semaphores = SemaphoreSet.CreatePrivate([0, 0, 0, 0]);
+        _semaphores = SemaphoreSet.CreatePrivate([0, 0, 0, 0, 1]);
         var semaphores = _semaphores;
         cleanup.Add("shm-semaphore semaphore set", () => RemoveQuietly(semaphores.Remove));
         Attach();
@@ -57,9 +65,16 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         Attach();
     }
 
-    /// <summary>Before the command goes out: an empty ring of this round's slot count (the peer is idle now).</summary>
+    /// <summary>Before the command goes out: an empty ring of this round's slot count, or a zero counter (the peer is idle now).</summary>
     internal override void PrepareRound(BenchWorkload workload)
     {
+        if (workload == BenchWorkload.Lock2P)
+        {
+            using var lease = _attachment!.Acquire();
+            LockWorkload.Reset((LockWords*)((byte*)lease.Address + LockWordsOffset));
+            return;
+        }
+
         int size = workload.MessageSize();
         _semaphores!.SetValue(Items, 0);
         _semaphores.SetValue(FreeSlots, RawCsTransport.RingBytes(size) / size);
@@ -72,32 +87,20 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         var sem = _semaphores!;
         if (workload == BenchWorkload.Rtt64)
         {
-            ulong* ping = (ulong*)(b + RawCsTransport.PingOffset);
-            ulong* pong = (ulong*)(b + RawCsTransport.PongOffset);
-            long first = Stopwatch.GetTimestamp();
-            long previous = first;
-            for (int i = 0; i < count; i++)
+            var signals = new Signals(sem);
+            ulong bad = HandOffPingPong.Host(ref signals, (ulong*)(b + RawCsTransport.PingOffset), (ulong*)(b + RawCsTransport.PongOffset), firstSequence, count, roundTrips, out long total);
+            if (bad != 0)
             {
-                ulong seq = firstSequence + (ulong)i;
-                for (int w = 0; w < 7; w++)
-                {
-                    ping[w] = seq + (ulong)w;
-                }
-
-                ping[7] = seq;
-                sem.Release(PingReady, undo: false);
-                sem.Wait(PongReady, undo: false);
-                if (pong[7] != seq || pong[0] != seq)
-                {
-                    Fail(workload, seq, "the answer carries another sequence number");
-                }
-
-                long now = Stopwatch.GetTimestamp();
-                roundTrips[i] = now - previous;
-                previous = now;
+                Fail(workload, bad, "the answer carries another sequence number");
             }
 
-            return previous - first;
+            return total;
+        }
+
+        if (workload == BenchWorkload.Lock2P)
+        {
+            var step = new LockStep(sem);
+            return LockWorkload.HostRun(ref step, (LockWords*)(b + LockWordsOffset), count, firstSequence, Name, out _hostIncrements);
         }
 
         int size = workload.MessageSize();
@@ -125,26 +128,20 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         var sem = _semaphores!;
         if (workload == BenchWorkload.Rtt64)
         {
-            ulong* ping = (ulong*)(b + RawCsTransport.PingOffset);
-            ulong* pong = (ulong*)(b + RawCsTransport.PongOffset);
-            for (int i = 0; i < count; i++)
+            var signals = new Signals(sem);
+            ulong bad = HandOffPingPong.Peer(ref signals, (ulong*)(b + RawCsTransport.PingOffset), (ulong*)(b + RawCsTransport.PongOffset), firstSequence, count);
+            if (bad != 0)
             {
-                ulong seq = firstSequence + (ulong)i;
-                sem.Wait(PingReady, undo: false);
-                if (ping[7] != seq)
-                {
-                    Fail(workload, seq, "the ping carries another sequence number");
-                }
-
-                for (int w = 0; w < 8; w++)
-                {
-                    pong[w] = ping[w];
-                }
-
-                sem.Release(PongReady, undo: false);
+                Fail(workload, bad, "the ping carries another sequence number");
             }
 
             return 0;
+        }
+
+        if (workload == BenchWorkload.Lock2P)
+        {
+            var step = new LockStep(sem);
+            return LockWorkload.PeerRun(ref step, (LockWords*)(b + LockWordsOffset), count, firstSequence);
         }
 
         int size = workload.MessageSize();
@@ -163,6 +160,18 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         return start;
     }
 
+    /// <summary>lock-2p: the increments must add up (the peer has answered, so its last unlock is done).</summary>
+    internal override void CompleteRound(BenchWorkload workload, int count, long peerResult)
+    {
+        if (workload != BenchWorkload.Lock2P)
+        {
+            return;
+        }
+
+        using var lease = _attachment!.Acquire();
+        LastHostShare = LockWorkload.Verify((LockWords*)((byte*)lease.Address + LockWordsOffset), count, _hostIncrements, peerResult, Name);
+    }
+
     protected override void Dispose(bool disposing)
     {
         _attachment?.Dispose();
@@ -171,6 +180,30 @@ internal sealed unsafe class ShmSemaphoreTransport : BenchTransport
         if (message is not null)
         {
             NativeMemory.AlignedFree(message);
+        }
+    }
+
+    /// <summary>The ping-pong's hand-offs: semaphores 0 (ping ready) and 1 (pong ready), no SEM_UNDO.</summary>
+    private readonly struct Signals(SemaphoreSet set) : IHandOffSignals
+    {
+        public void SendPing() => set.Release(PingReady, undo: false);
+
+        public void AwaitPong() => set.Wait(PongReady, undo: false);
+
+        public void AwaitPing() => set.Wait(PingReady, undo: false);
+
+        public void SendPong() => set.Release(PongReady, undo: false);
+    }
+
+    /// <summary>lock-2p's operation with the SEM_UNDO lock, as a user writes it.</summary>
+    private readonly struct LockStep(SemaphoreSet set) : ILockedIncrement
+    {
+        public bool Step(LockWords* words, ulong limit)
+        {
+            using (set.Lock(Lock))
+            {
+                return LockWorkload.IncrementUnderLock(words, limit);
+            }
         }
     }
 

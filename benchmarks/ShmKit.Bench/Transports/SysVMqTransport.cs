@@ -21,7 +21,7 @@ internal sealed unsafe class SysVMqTransport : BenchTransport
 
     internal override string Name => "sysv-mq";
 
-    internal override bool Supports(BenchWorkload workload) => workload.MessageSize() <= 4096;
+    internal override bool Supports(BenchWorkload workload) => workload.MovesMessages() && workload.MessageSize() <= 4096;
 
     internal override string PrepareHost(BenchCleanup cleanup)
     {

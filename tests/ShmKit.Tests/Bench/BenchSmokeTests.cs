@@ -7,15 +7,26 @@ namespace ShmKit.Tests.Bench;
 
 /// <summary>
 /// The benchmark harness (benchmarks/ShmKit.Bench, run as ShmKit.Bench.dll) end to end with tiny counts (hidden
-/// --smoke): every transport runs between two real processes, every message is verified, the JSON has its documented
-/// shape, stderr says nothing unexpected, and nothing is left behind: no segment, semaphore set, queue or peer process,
-/// also after SIGTERM in the middle of a run. No timing is asserted.
+/// --smoke): every transport runs between two real processes, every message is verified, every lock-2p counter is
+/// exact, the JSON has its documented shape, stderr says nothing unexpected, and nothing is left behind: no segment,
+/// semaphore set, queue or peer process, also after SIGTERM in the middle of a run. No timing is asserted.
 /// </summary>
 public class BenchSmokeTests
 {
     private static readonly string[] AllTransports = ["raw-c", "raw-cs", "shm-semaphore", "pipe", "unix-socket", "tcp", "sysv-mq"];
-    private static readonly string[] Workloads = ["rtt-64", "tput-64", "tput-4k", "tput-1m"];
+    private static readonly string[] Workloads = ["rtt-64", "tput-64", "tput-4k", "tput-1m", "lock-2p"];
+    private static readonly string[] LockTransports = ["raw-c", "shm-semaphore"];
     private static readonly string[] ResultKeys = ["transport", "workload", "unit", "min", "median", "max", "p50", "p90", "p99", "p999", "pinned"];
+
+    private static bool HaveGcc => (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "gcc")));
+
+    /// <summary>Whether the bench has a row for this transport and workload (sysv-mq has no tput-1m; lock-2p needs a lock).</summary>
+    private static bool Carries(string transport, string workload) => workload switch
+    {
+        "lock-2p" => LockTransports.Contains(transport),
+        "tput-1m" => transport != "sysv-mq",
+        _ => true,
+    };
 
     [Fact]
     public void SmokeRunVerifiesEveryTransportAndWritesTheJsonShape()
@@ -42,44 +53,109 @@ public class BenchSmokeTests
             Assert.False(string.IsNullOrEmpty(machine.GetProperty("runtime").GetString()));
 
             var rows = root.GetProperty("results").EnumerateArray().ToList();
-            bool haveGcc = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "gcc")));
-            foreach (string transport in AllTransports.Where(t => haveGcc || t != "raw-c"))
+            foreach (string transport in AllTransports.Where(t => HaveGcc || t != "raw-c"))
             {
-                foreach (string workload in Workloads.Where(w => transport != "sysv-mq" || w != "tput-1m"))
+                foreach (string workload in Workloads.Where(w => Carries(transport, w)))
                 {
                     Assert.Single(rows, r => r.GetProperty("transport").GetString() == transport && r.GetProperty("workload").GetString() == workload);
                 }
             }
 
-            Assert.DoesNotContain(rows, r => r.GetProperty("transport").GetString() == "sysv-mq" && r.GetProperty("workload").GetString() == "tput-1m");
-            foreach (var row in rows)
-            {
-                Assert.Equal(ResultKeys, row.EnumerateObject().Select(p => p.Name));
-                string workload = row.GetProperty("workload").GetString()!;
-                string expectedUnit = workload switch { "rtt-64" => "us", "tput-64" => "msg/s", _ => "GB/s" };
-                Assert.Equal(expectedUnit, row.GetProperty("unit").GetString());
-                double min = row.GetProperty("min").GetDouble();
-                double median = row.GetProperty("median").GetDouble();
-                double max = row.GetProperty("max").GetDouble();
-                Assert.True(min > 0 && min <= median && median <= max, $"{row}");
-                Assert.True(row.GetProperty("pinned").ValueKind is JsonValueKind.True or JsonValueKind.False);
-                foreach (string p in new[] { "p50", "p90", "p99", "p999" })
-                {
-                    var value = row.GetProperty(p);
-                    if (workload == "rtt-64")
-                    {
-                        Assert.True(value.GetDouble() > 0, $"{p} of {row}");
-                    }
-                    else
-                    {
-                        Assert.Equal(JsonValueKind.Null, value.ValueKind);
-                    }
-                }
-            }
+            Assert.All(rows, r => Assert.True(Carries(r.GetProperty("transport").GetString()!, r.GetProperty("workload").GetString()!), $"unexpected row {r}"));
+            Assert.Contains("every lock-2p counter came out exact", cli.StandardOutput, StringComparison.Ordinal);
+            AssertRowShapes(rows);
         }
         finally
         {
             File.Delete(json);
+        }
+    }
+
+    /// <summary>
+    /// --only with a workload name runs just that workload, on every transport that carries it: lock-2p on raw-c (the
+    /// robust pthread mutex) and shm-semaphore (the SEM_UNDO lock), each counter exact, stderr clean, nothing left.
+    /// </summary>
+    [Fact]
+    public void SmokeRunOfLock2POnlyRunsTheLockRows()
+    {
+        string json = Path.Combine(Path.GetTempPath(), "shmkit-bench-smoke-" + Guid.NewGuid().ToString("N") + ".json");
+        var semaphoresBefore = SemaphoreSet.GetAll().Select(s => s.Id).ToHashSet();
+        try
+        {
+            using var cli = ChildProcess.StartBench(["--smoke", "--only", "lock-2p", "--json", json]);
+            int exit = cli.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(exit == 0, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
+            Assert.True(cli.StandardError.Length == 0, "stderr of a clean run:\n" + cli.StandardError);
+            Assert.Contains("every lock-2p counter came out exact", cli.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("split ", cli.StandardOutput, StringComparison.Ordinal);
+            AssertNothingLeft(cli.Id, semaphoresBefore);
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var rows = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+            Assert.Equal(
+                LockTransports.Where(t => HaveGcc || t != "raw-c").Select(t => (t, "lock-2p")),
+                rows.Select(r => (r.GetProperty("transport").GetString()!, r.GetProperty("workload").GetString()!)));
+            AssertRowShapes(rows);
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void UnknownOnlyNameIsAUsageError()
+    {
+        using var cli = ChildProcess.StartBench(["--smoke", "--only", "raw-c,lock-3p"]);
+        int exit = cli.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, exit);
+        AssertStderrIsOnly(cli.StandardError, "shmkit-bench: unknown transport or workload 'lock-3p'. Transports: raw-c, ");
+        Assert.Contains("workloads: rtt-64, tput-64, tput-4k, tput-1m, lock-2p.", cli.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>SIGTERM while the lock-2p rounds run (the host often blocked in the SEM_UNDO lock's semop).</summary>
+    [Fact]
+    public void SigtermDuringLock2PRemovesEverythingAndStopsThePeer()
+    {
+        var semaphoresBefore = SemaphoreSet.GetAll().Select(s => s.Id).ToHashSet();
+        using var cli = ChildProcess.StartBench(["--quick", "--only", "shm-semaphore,lock-2p"]);
+        cli.WaitForLine("warm-up: shm-semaphore lock-2p", TimeSpan.FromSeconds(30));
+        int peer = FindPeer(cli.Id);
+        Assert.True(peer > 0, "the peer process was not found");
+        Assert.Equal(0, ProcessCalls.kill(cli.Id, ProcessCalls.SIGTERM));
+        int exit = cli.WaitForExit(TimeSpan.FromSeconds(20));
+        Assert.True(exit == 143, $"exit {exit}\nstdout:\n{cli.StandardOutput}\nstderr:\n{cli.StandardError}");
+        AssertStderrIsOnly(cli.StandardError, "shmkit-bench: aborted: SIGTERM; everything it created has been removed.");
+        AssertNothingLeft(cli.Id, semaphoresBefore);
+        Assert.True(ProcFs.WaitGone(peer), "the peer process still runs");
+    }
+
+    /// <summary>Every row has the documented keys, unit, ordered min/median/max and percentiles for rtt-64 only.</summary>
+    private static void AssertRowShapes(List<JsonElement> rows)
+    {
+        foreach (var row in rows)
+        {
+            Assert.Equal(ResultKeys, row.EnumerateObject().Select(p => p.Name));
+            string workload = row.GetProperty("workload").GetString()!;
+            string expectedUnit = workload switch { "rtt-64" => "us", "tput-64" => "msg/s", "lock-2p" => "ops/s", _ => "GB/s" };
+            Assert.Equal(expectedUnit, row.GetProperty("unit").GetString());
+            double min = row.GetProperty("min").GetDouble();
+            double median = row.GetProperty("median").GetDouble();
+            double max = row.GetProperty("max").GetDouble();
+            Assert.True(min > 0 && min <= median && median <= max, $"{row}");
+            Assert.True(row.GetProperty("pinned").ValueKind is JsonValueKind.True or JsonValueKind.False);
+            foreach (string p in new[] { "p50", "p90", "p99", "p999" })
+            {
+                var value = row.GetProperty(p);
+                if (workload == "rtt-64")
+                {
+                    Assert.True(value.GetDouble() > 0, $"{p} of {row}");
+                }
+                else
+                {
+                    Assert.Equal(JsonValueKind.Null, value.ValueKind);
+                }
+            }
         }
     }
 
