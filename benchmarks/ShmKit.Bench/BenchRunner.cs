@@ -41,6 +41,13 @@ internal sealed class BenchRunner
             Execute(run, transports, progress);
             completed = true;
         }
+        catch (Exception) when (!BenchAbort.IsAborted && _peer is { } dead && dead.WaitForExit(1000))
+        {
+            // The peer died and this side noticed first (a broken pipe, a closed socket) before the peer watchdog
+            // did: report the cause, the peer's death, not its symptom.
+            Interrupt(string.Create(CultureInfo.InvariantCulture, $"the peer process exited with code {dead.ExitCode}"));
+            throw;
+        }
         finally
         {
             _finishing = true;
