@@ -45,7 +45,7 @@ internal static class CliExamples
         ["write"] =
         [
             new("shmkit write 0x1234 --offset 4096 --text hello", "write 5 bytes at offset 4096; nothing else changes"),
-            new("shmkit write 0x1234 --hex 'de ad be ef'", "write 4 bytes at offset 0 (stdin when no --text, --hex or --file)"),
+            new("shmkit write 0x1234 --hex \"de ad be ef\"", "write 4 bytes at offset 0 (stdin when no --text, --hex or --file)"),
         ],
         ["read"] =
         [

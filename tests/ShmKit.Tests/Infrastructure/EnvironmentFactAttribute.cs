@@ -37,6 +37,9 @@ internal enum Needs
 
     /// <summary>Free huge pages in the pool (HugePages_Free > 0), so SHM_HUGETLB creation succeeds.</summary>
     FreeHugePages = 512,
+
+    /// <summary>groff (Debian package groff-base), to check that the man page renders without warnings.</summary>
+    Groff = 1024,
 }
 
 /// <summary>
@@ -89,6 +92,11 @@ internal sealed class EnvironmentFactAttribute : FactAttribute
         if (needs.HasFlag(Needs.Gcc) && !OnPath("gcc"))
         {
             return "gcc is not installed";
+        }
+
+        if (needs.HasFlag(Needs.Groff) && !OnPath("groff"))
+        {
+            return "groff is not installed (apt-get install groff-base)";
         }
 
         if (needs.HasFlag(Needs.Aarch64Gcc) && !OnPath(Aarch64Compiler))
