@@ -147,18 +147,47 @@ public partial class CliHelpTests
             complete_at "shmkit rm --kind s"
             complete_at "shmkit list --j"
             """;
-        using var bash = ChildProcess.Start("bash", ["--norc", "-c", driver], new Dictionary<string, string>
-        {
-            ["SHMKIT_DOTNET"] = ChildProcess.DotnetHost,
-            ["SHMKIT_CLI"] = ChildProcess.CliDll,
-        });
-        bash.StandardInput.Close();
-        int code = bash.WaitForExit(TimeSpan.FromSeconds(60));
-        Assert.True(code == 0, $"bash exited {code}:\n{bash.StandardOutput}\n{bash.StandardError}");
-        Assert.Contains("shmkit sem o=>op", bash.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("shmkit msg re=>recv", bash.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("shmkit rm --kind s=>sem shm", bash.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("shmkit list --j=>--json", bash.StandardOutput, StringComparison.Ordinal);
+        string output = RunShell("bash", ["--norc", "-c", driver]);
+        Assert.Contains("shmkit sem o=>op", output, StringComparison.Ordinal);
+        Assert.Contains("shmkit msg re=>recv", output, StringComparison.Ordinal);
+        Assert.Contains("shmkit rm --kind s=>sem shm", output, StringComparison.Ordinal);
+        Assert.Contains("shmkit list --j=>--json", output, StringComparison.Ordinal);
+    }
+
+    [EnvironmentFact(Needs.Zsh)]
+    public void The_Zsh_Completion_Script_Completes_Through_Shmkit()
+    {
+        string script = Shmkit.Ok("completion", "zsh");
+
+        // compadd and _files stand in for the completion system: they print what the script hands them.
+        string driver = $$"""
+            shmkit() { "$SHMKIT_DOTNET" "$SHMKIT_CLI" "$@"; }
+            compdef() { :; }
+            compadd() { [[ $1 == -a ]] && print -r -- "${(P)2}"; }
+            _files() { print _files; }
+            {{script}}
+            words=(shmkit sem o); CURRENT=3; _shmkit
+            words=(shmkit rm --kind ''); CURRENT=4; _shmkit
+            words=(shmkit write 0x1 --file ''); CURRENT=5; _shmkit
+            """;
+        string[] output = Lines(RunShell("zsh", ["-f", "-c", driver]));
+        Assert.Contains("op", output[0].Split(' '));
+        Assert.Equal("msg sem shm", output[1]);
+        Assert.Equal("_files", output[2]);
+    }
+
+    [EnvironmentFact(Needs.Fish)]
+    public void The_Fish_Completion_Script_Completes_Through_Shmkit()
+    {
+        string script = Shmkit.Ok("completion", "fish");
+        string driver = $$"""
+            function shmkit; "$SHMKIT_DOTNET" "$SHMKIT_CLI" $argv; end
+            {{script}}
+            complete -C 'shmkit sem o'
+            echo ---
+            complete -C 'shmkit rm --kind s'
+            """;
+        Assert.Equal(["op", "---", "sem", "shm"], Lines(RunShell("fish", ["--no-config", "-c", driver])));
     }
 
     [Fact]
@@ -202,6 +231,20 @@ public partial class CliHelpTests
         child.StandardInput.Close();
         int code = child.WaitForExit(TimeSpan.FromSeconds(60));
         Assert.True(code == 0 && child.StandardError.Length == 0, $"groff -man -ww: exit {code}\n{child.StandardError}");
+    }
+
+    /// <summary>Runs a shell with shmkit's command line in SHMKIT_DOTNET and SHMKIT_CLI; asserts exit code 0, returns stdout.</summary>
+    private static string RunShell(string shell, string[] args)
+    {
+        using var child = ChildProcess.Start(shell, args, new Dictionary<string, string>
+        {
+            ["SHMKIT_DOTNET"] = ChildProcess.DotnetHost,
+            ["SHMKIT_CLI"] = ChildProcess.CliDll,
+        });
+        child.StandardInput.Close();
+        int code = child.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, $"{shell} exited {code}:\n{child.StandardOutput}\n{child.StandardError}");
+        return child.StandardOutput;
     }
 
     private static IEnumerable<Command> Visible(Command root) =>

@@ -40,6 +40,12 @@ internal enum Needs
 
     /// <summary>groff (Debian package groff-base), to check that the man page renders without warnings.</summary>
     Groff = 1024,
+
+    /// <summary>zsh, to run the zsh completion script (.ci/run installs it).</summary>
+    Zsh = 2048,
+
+    /// <summary>fish, to run the fish completion script (.ci/run installs it).</summary>
+    Fish = 4096,
 }
 
 /// <summary>
@@ -92,6 +98,16 @@ internal sealed class EnvironmentFactAttribute : FactAttribute
         if (needs.HasFlag(Needs.Gcc) && !OnPath("gcc"))
         {
             return "gcc is not installed";
+        }
+
+        if (needs.HasFlag(Needs.Zsh) && !OnPath("zsh"))
+        {
+            return "zsh is not installed (.ci/run installs it)";
+        }
+
+        if (needs.HasFlag(Needs.Fish) && !OnPath("fish"))
+        {
+            return "fish is not installed (.ci/run installs it)";
         }
 
         if (needs.HasFlag(Needs.Groff) && !OnPath("groff"))
