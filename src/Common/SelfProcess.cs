@@ -50,7 +50,9 @@ internal static class SelfProcess
         };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            info.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
+            // The dotnet host runs us as `dotnet Program.dll`: the first argument is then the dll's path. (Not
+            // Assembly.Location, which a single-file or native build leaves empty: IL3000.)
+            info.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         }
 
         foreach (string arg in args)

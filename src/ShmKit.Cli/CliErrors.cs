@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -103,11 +104,19 @@ internal static partial class CliErrors
         return exitCode;
     }
 
-    /// <summary>Writes one usage-error line for a failed parse (unknown option, missing or invalid value).</summary>
+    /// <summary>
+    /// Writes one usage-error line for a failed parse (unknown option, missing or invalid value), with
+    /// System.CommandLine's typo corrections for words it did not recognize: <c>shmkit lst</c> gets "Did you mean 'list'?".
+    /// </summary>
     /// <returns><see cref="Usage"/>.</returns>
     internal static int ReportParseErrors(ParseResult parseResult)
     {
-        string errors = string.Join("; ", parseResult.Errors.Select(e => Speak(e.Message).TrimEnd('.')).Distinct());
+        var corrections = TypoCorrections(parseResult);
+        var errors = parseResult.Errors
+            .Select(e => Speak(e.Message).TrimEnd('.'))
+            // For `shmkit lst` the missing command is the misspelt one: the correction says it better.
+            .Where(e => corrections.Count == 0 || !e.StartsWith("Required command was not provided", StringComparison.Ordinal))
+            .Distinct();
         var names = new List<string>();
         for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
@@ -115,8 +124,47 @@ internal static partial class CliErrors
         }
 
         names[0] = "shmkit";
-        WriteLine($"{errors}. See '{string.Join(' ', names)} --help'.");
+        string didYouMean = string.Concat(corrections.Select(c => corrections.Count == 1
+            ? $" Did you mean {Alternatives(c.Suggestions)}?"
+            : $" For '{c.Token}', did you mean {Alternatives(c.Suggestions)}?"));
+        WriteLine($"{string.Join("; ", errors)}.{didYouMean} See '{string.Join(' ', names)} --help'.");
         return Usage;
+
+        static string Alternatives(IReadOnlyList<string> words) =>
+            words.Count == 1 ? $"'{words[0]}'" : string.Join(", ", words.Take(words.Count - 1).Select(w => $"'{w}'")) + $" or '{words[^1]}'";
+    }
+
+    /// <summary>
+    /// System.CommandLine's typo corrections (its ParseErrorAction, which ranks the visible commands and options by
+    /// edit distance) for each unrecognized word, without the rest of what that action prints.
+    /// </summary>
+    private static List<(string Token, IReadOnlyList<string> Suggestions)> TypoCorrections(ParseResult parseResult)
+    {
+        var corrections = new List<(string Token, IReadOnlyList<string> Suggestions)>();
+        if (parseResult.UnmatchedTokens.Count == 0 || parseResult.Action is not ParseErrorAction action)
+        {
+            return corrections;
+        }
+
+        // The action writes "'lst' was not matched. Did you mean one of the following?", then one suggestion a line.
+        action.ShowHelp = false;
+        action.ShowTypoCorrections = true;
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+        parseResult.Invoke(new InvocationConfiguration { Output = output, Error = TextWriter.Null, EnableDefaultExceptionHandler = false });
+        foreach (string line in output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (NotMatchedLine().Match(line) is { Success: true } header)
+            {
+                corrections.Add((header.Groups["token"].Value, new List<string>()));
+            }
+            else if (corrections.Count > 0 && !line.Contains(' ', StringComparison.Ordinal))
+            {
+                ((List<string>)corrections[^1].Suggestions).Add(line);
+            }
+        }
+
+        corrections.RemoveAll(c => c.Suggestions.Count == 0);
+        return corrections;
     }
 
     /// <summary>Writes <c>shmkit: message</c> on one line to stderr.</summary>
@@ -232,6 +280,10 @@ internal static partial class CliErrors
     /// <summary>Where a sentence ends: after '.', '!' or '?' and before whitespace and a capital letter or backtick.</summary>
     [GeneratedRegex(@"(?<=[.!?])\s+(?=[A-Z`(])", RegexOptions.CultureInvariant)]
     private static partial Regex SentenceEnd();
+
+    /// <summary>The header of a typo correction: "'lst' was not matched. Did you mean one of the following?".</summary>
+    [GeneratedRegex(@"^'(?<token>.*)' was not matched\.", RegexOptions.CultureInvariant)]
+    private static partial Regex NotMatchedLine();
 
     [GeneratedRegex(@"\s{2,}", RegexOptions.CultureInvariant)]
     private static partial Regex Whitespace();

@@ -274,22 +274,30 @@ internal static class CliParsing
     };
 
     /// <summary>A <c>--mode</c> option in octal, default 0600, validated while parsing.</summary>
-    internal static Option<UnixFileMode> ModeOption() => new("--mode")
+    internal static Option<UnixFileMode> ModeOption()
     {
-        Description = "Permission bits in octal (default 0600: owner read and write).",
-        HelpName = "octal",
-        DefaultValueFactory = _ => SharedMemorySegment.DefaultMode,
-        CustomParser = result =>
+        var option = new Option<UnixFileMode>("--mode")
         {
-            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-            if (!TryParseMode(text, out UnixFileMode mode, out string error))
+            Description = "Permission bits in octal (default 0600: owner read and write).",
+            HelpName = "octal",
+            DefaultValueFactory = _ => SharedMemorySegment.DefaultMode,
+            CustomParser = result =>
             {
-                result.AddError("--mode: " + error);
-            }
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (!TryParseMode(text, out UnixFileMode mode, out string error))
+                {
+                    result.AddError("--mode: " + error);
+                }
 
-            return mode;
-        },
-    };
+                return mode;
+            },
+        };
+
+        // Completion offers the usual modes in octal (not the names of UnixFileMode's flags).
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add("0600", "0640", "0660", "0644", "0666");
+        return option;
+    }
 
     /// <summary>
     /// Parses a duration: a number followed by <c>ms</c>, <c>s</c>, <c>m</c> or <c>h</c> (<c>500ms</c>, <c>5s</c>,

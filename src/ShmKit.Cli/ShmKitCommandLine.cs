@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.CommandLine.Invocation;
 using ShmKit.Cli.Commands;
 
 namespace ShmKit.Cli;
@@ -11,19 +10,12 @@ internal static class ShmKitCommandLine
     internal static int Run(string[] args)
     {
         OutputCheck.GuardClosedStandardStreams();
+        var root = CreateRoot();
 
-        // A plain Command named "shmkit" rather than RootCommand, whose name (shown in "Usage:") is the executable's
-        // file name: ShmKit.Cli under `dotnet run`, shmkit only once installed as a tool.
-        var help = new HelpOption();
-        help.Action = new HelpWithExitCodes((HelpAction)help.Action!);
-        var root = new Command("shmkit", "shmkit: System V shared memory, semaphores and message queues from the shell.")
+        // Shell completion asks with the [suggest:N] directive (the dotnet-suggest protocol); see CliCompletion.
+        if (CliCompletion.TryRunSuggestDirective(root, args, Console.Out, out int completed))
         {
-            help,
-            new VersionOption(),
-        };
-        foreach (var command in Commands())
-        {
-            root.Subcommands.Add(command);
+            return completed;
         }
 
         // Errors are reported by CliErrors, one line each, never with a stack trace: parse errors exit 2 (usage),
@@ -38,19 +30,52 @@ internal static class ShmKitCommandLine
         try
         {
             var parseResult = root.Parse(args);
-            if (parseResult.Errors.Count > 0)
+
+            // --help and --version work on any command line, even one that would not parse as a command
+            // (`shmkit sem op --help` without a key): their actions clear the parse errors.
+            if (parseResult.Errors.Count > 0 && parseResult.Action is not { ClearsParseErrors: true })
             {
                 return CliErrors.ReportParseErrors(parseResult);
             }
 
             // No ProcessTerminationTimeout: System.CommandLine's Ctrl-C handling would cancel a token, and a token
-            // makes the library poll. Commands that wait handle Ctrl-C themselves (CliWait, the demo, the bench).
+            // makes the library poll. Commands that wait handle Ctrl-C themselves (CliWait, the demo).
             return parseResult.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (Exception e)
         {
             return CliErrors.Report(e);
         }
+    }
+
+    /// <summary>
+    /// The whole command tree. A plain Command named "shmkit" rather than RootCommand, whose name (shown in "Usage:")
+    /// is the executable's file name: ShmKit.Cli under `dotnet run` and in the tool package. (RootCommand would also
+    /// bring the [suggest] directive; <see cref="CliCompletion"/> answers it instead.)
+    /// </summary>
+    internal static Command CreateRoot()
+    {
+        var help = new HelpOption();
+
+        // -h and --help only: "-?", "/?" and "/h" are DOS conventions, and a bare ? is a glob in every Unix shell.
+        foreach (string alias in new[] { "-?", "/?", "/h" })
+        {
+            help.Aliases.Remove(alias);
+        }
+
+        help.Action = new CliHelpAction((HelpAction)help.Action!);
+        var version = new VersionOption { Action = new CliVersionAction() };
+        var root = new Command("shmkit", "shmkit: System V shared memory, semaphores and message queues from the shell.")
+        {
+            help,
+            version,
+        };
+        foreach (var command in Commands())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 
     private static IEnumerable<Command> Commands() =>
@@ -71,21 +96,9 @@ internal static class ShmKitCommandLine
         SemCommand.Create(),
         MsgCommand.Create(),
         DemoCommand.Create(),
+        // Helping people and shells find their way: completion scripts; hidden: the man page, the old bench command.
+        CompletionCommand.Create(),
+        ManPageCommand.Create(),
+        BenchMovedCommand.Create(),
     ];
-
-    /// <summary>The standard help, followed on <c>shmkit --help</c> by the exit codes (<see cref="CliErrors.ExitCodeHelp"/>).</summary>
-    private sealed class HelpWithExitCodes(HelpAction help) : SynchronousCommandLineAction
-    {
-        public override int Invoke(ParseResult parseResult)
-        {
-            int result = help.Invoke(parseResult);
-            if (parseResult.CommandResult.Parent is null)
-            {
-                Console.Out.WriteLine(CliErrors.ExitCodeHelp);
-                Console.Out.WriteLine();
-            }
-
-            return result;
-        }
-    }
 }

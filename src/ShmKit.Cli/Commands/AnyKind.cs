@@ -14,28 +14,36 @@ internal static class AnyKind
     private static readonly IpcObjectKind[] s_all = [IpcObjectKind.SharedMemory, IpcObjectKind.SemaphoreSet, IpcObjectKind.MessageQueue];
 
     /// <summary>The <c>--kind</c> option: shm, sem or msg (null: every kind).</summary>
-    internal static Option<IpcObjectKind?> KindOption() => new("--kind")
+    internal static Option<IpcObjectKind?> KindOption()
     {
-        Description = "Only objects of this kind: shm (segment), sem (semaphore set) or msg (message queue). Needed with --id when the id is in use by more than one kind (each kind numbers its ids separately).",
-        HelpName = "shm|sem|msg",
-        CustomParser = result =>
+        var option = new Option<IpcObjectKind?>("--kind")
         {
-            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-            IpcObjectKind? kind = text.ToLowerInvariant() switch
+            Description = "Only objects of this kind: shm (segment), sem (semaphore set) or msg (message queue). Needed with --id when the id is in use by more than one kind (each kind numbers its ids separately).",
+            HelpName = "shm|sem|msg",
+            CustomParser = result =>
             {
-                "shm" or "m" or "segment" => IpcObjectKind.SharedMemory,
-                "sem" or "s" or "semaphore" => IpcObjectKind.SemaphoreSet,
-                "msg" or "q" or "queue" => IpcObjectKind.MessageQueue,
-                _ => null,
-            };
-            if (kind is null)
-            {
-                result.AddError($"--kind: '{text}' is not a kind: give shm (segment), sem (semaphore set) or msg (message queue).");
-            }
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                IpcObjectKind? kind = text.ToLowerInvariant() switch
+                {
+                    "shm" or "m" or "segment" => IpcObjectKind.SharedMemory,
+                    "sem" or "s" or "semaphore" => IpcObjectKind.SemaphoreSet,
+                    "msg" or "q" or "queue" => IpcObjectKind.MessageQueue,
+                    _ => null,
+                };
+                if (kind is null)
+                {
+                    result.AddError($"--kind: '{text}' is not a kind: give shm (segment), sem (semaphore set) or msg (message queue).");
+                }
 
-            return kind;
-        },
-    };
+                return kind;
+            },
+        };
+
+        // Completion offers the words the parser takes (not the enum's names).
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add("shm", "sem", "msg");
+        return option;
+    }
 
     /// <summary>What messages call a kind: "shared memory segment", "semaphore set", "message queue".</summary>
     internal static string Name(IpcObjectKind kind) => kind switch

@@ -37,6 +37,15 @@ internal enum Needs
 
     /// <summary>Free huge pages in the pool (HugePages_Free > 0), so SHM_HUGETLB creation succeeds.</summary>
     FreeHugePages = 512,
+
+    /// <summary>groff (Debian package groff-base), to check that the man page renders without warnings.</summary>
+    Groff = 1024,
+
+    /// <summary>zsh, to run the zsh completion script (.ci/run installs it).</summary>
+    Zsh = 2048,
+
+    /// <summary>fish, to run the fish completion script (.ci/run installs it).</summary>
+    Fish = 4096,
 }
 
 /// <summary>
@@ -89,6 +98,21 @@ internal sealed class EnvironmentFactAttribute : FactAttribute
         if (needs.HasFlag(Needs.Gcc) && !OnPath("gcc"))
         {
             return "gcc is not installed";
+        }
+
+        if (needs.HasFlag(Needs.Zsh) && !OnPath("zsh"))
+        {
+            return "zsh is not installed (.ci/run installs it)";
+        }
+
+        if (needs.HasFlag(Needs.Fish) && !OnPath("fish"))
+        {
+            return "fish is not installed (.ci/run installs it)";
+        }
+
+        if (needs.HasFlag(Needs.Groff) && !OnPath("groff"))
+        {
+            return "groff is not installed (apt-get install groff-base)";
         }
 
         if (needs.HasFlag(Needs.Aarch64Gcc) && !OnPath(Aarch64Compiler))
