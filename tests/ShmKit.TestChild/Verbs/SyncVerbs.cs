@@ -108,6 +108,23 @@ internal static class SyncVerbs
         return 0;
     }
 
+    /// <summary>Args: key semaphore count. Takes one unit, prints TAKEN, and waits for stdin to close (the tests kill it).</summary>
+    [Verb("sem-take")]
+    public static int SemaphoreTake(string[] args)
+    {
+        using var segment = ManagedSegment.Open(IpcKey.Parse(args[0], CultureInfo.InvariantCulture), s_long);
+        int count = int.Parse(args[2], CultureInfo.InvariantCulture);
+        using var semaphore = ShmSemaphore.OpenOrCreate(segment, args[1], count, count);
+        if (!semaphore.Wait(s_long))
+        {
+            return 1;
+        }
+
+        Console.WriteLine("TAKEN");
+        Console.In.ReadToEnd();
+        return 0;
+    }
+
     /// <summary>
     /// Args: key mutex [hold]. Locks the mutex and prints "HELD abandoned(0|1) pid", then follows stdin commands:
     /// "CONSISTENT" (MarkConsistent, prints OK), "RELEASE" (disposes the holder, prints RELEASED), "LOCK" (locks again,
