@@ -44,6 +44,9 @@ internal sealed unsafe class MappedRegion
         return new RegionLease(this, _base, Length);
     }
 
+    /// <summary>True once the attachment has been disposed (its owner detached it; references may still keep it mapped).</summary>
+    internal bool IsDisposed => _attached.IsDisposed;
+
     /// <summary>
     /// Takes a reference that outlives any one lease (a lock holder's, an asynchronous wait's): the mapping stays until
     /// the matching <see cref="Release"/>. Pointers computed from a lease stay valid while it is held.

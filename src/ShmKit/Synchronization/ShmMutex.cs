@@ -313,6 +313,18 @@ public sealed class ShmMutex : IDisposable
             return;
         }
 
+        if (_lock.TryReleaseFast(_me))
+        {
+            _binding.Exit(); // the uncontended case: held by this process, consistent, nobody sleeping
+            return;
+        }
+
+        ReleaseSlow();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseSlow()
+    {
         try
         {
             _lock.Release(_me, out _);

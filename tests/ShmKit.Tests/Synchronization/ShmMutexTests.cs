@@ -94,6 +94,34 @@ public class ShmMutexTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Disposing_The_Handle_Or_The_Segment_Never_Unmaps_Under_A_Holder()
+    {
+        using var cleanup = new IpcCleanup();
+        IpcKey key = cleanup.NewKey();
+        using var observer = ManagedSegment.Create(key, 64 * 1024, Options);
+        var segment = ManagedSegment.Open(key);
+        var mutex = ShmMutex.OpenOrCreate(segment, "m");
+        ShmMutexHolder holder = mutex.Lock();
+        mutex.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => mutex.Lock());
+        Assert.True(holder.IsHeld);
+        holder.Dispose(); // still unlocks, on the mapping the holder kept
+        using (var view = ShmMutex.Open(observer, "m"))
+        {
+            Assert.False(view.GetState().IsHeld);
+        }
+
+        // A handle outlives its segment's Dispose: it keeps the mapping (nattch), refuses new operations (this
+        // process's registration is gone), and the mapping goes when the handle is disposed.
+        var second = ShmMutex.Open(segment, "m");
+        segment.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => second.Lock());
+        Assert.Equal(2, observer.Segment.Stat().AttachCount);
+        second.Dispose();
+        Assert.Equal(1, observer.Segment.Stat().AttachCount);
+    }
+
+    [Fact]
     public async Task A_Holder_Can_Be_Disposed_On_Another_Thread_After_An_Await()
     {
         using var cleanup = new IpcCleanup();

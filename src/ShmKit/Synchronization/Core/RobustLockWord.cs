@@ -220,11 +220,18 @@ internal readonly unsafe struct RobustLockWord
     }
 
     /// <summary>
+    /// The uncontended release: one CAS from exactly <paramref name="me"/> (held by me, consistent, nobody sleeping)
+    /// to 0. False when any flag is set or the word is not mine: call <see cref="Release"/>, which handles (and checks) them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReleaseFast(int me) => Interlocked.CompareExchange(ref *_word, 0, me) == me;
+
+    /// <summary>
     /// Releases the lock held by <paramref name="me"/>: to 0, or to NOT_RECOVERABLE when the holder never cleared
     /// INCONSISTENT; wakes one sleeper (all for NOT_RECOVERABLE) when WAITERS was set. Returns the value replaced.
     /// </summary>
     /// <exception cref="SynchronizationLockException">The word is not owned by <paramref name="me"/> (it was taken over).</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal int Release(int me, out bool becameNotRecoverable)
     {
         int v = Volatile.Read(ref *_word);

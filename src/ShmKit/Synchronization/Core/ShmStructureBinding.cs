@@ -6,9 +6,10 @@ namespace ShmKit;
 /// <summary>
 /// What every primitive handle holds: its managed segment, the mapping, the structure's place (found or constructed
 /// by name through the segment's directory, its StructureHeader validated) and the structure's address in this
-/// process. The address is only dereferenced while a reference on the mapping is held (<see cref="Enter"/> /
-/// <see cref="Exit"/>, or a lease), so disposing the handle, the segment or the attachment never unmaps memory an
-/// operation, a sleeping waiter or a lock holder still uses.
+/// process. The binding holds one reference on the mapping until it is disposed and no operation or holder registered
+/// with <see cref="Enter"/> / <see cref="Exit"/> is in progress (or, never disposed, until it is finalized), so
+/// disposing the handle, the segment or the attachment never unmaps memory an operation, a sleeping waiter or a lock
+/// holder still uses — issue 7's lease rule, at the cost of one xadd per Enter and per Exit.
 /// </summary>
 internal sealed unsafe class ShmStructureBinding
 {
@@ -22,8 +23,13 @@ internal sealed unsafe class ShmStructureBinding
 
     private readonly byte* _base;
 
-    // Process memory: 0 → 1 once, by Dispose (any thread); read by Enter before it takes its reference.
-    private volatile int _disposed;
+    // Process memory. Bit 0: disposed (set once by Dispose, Interlocked.Or). Bits 1..31: operations and holders in
+    // progress (Enter adds 2, Exit subtracts 2, Interlocked). The binding holds one reference on the mapping from Bind
+    // until the first moment it is disposed with nothing in progress (value 1): whoever brings it there (Dispose, or the
+    // last Exit) gives the reference back, once (_released). One xadd per Enter and per Exit: cheaper than SafeHandle's
+    // AddRef/Release on every lock, with the same guarantee (nothing in progress ever sees the mapping go).
+    private int _state;
+    private int _released;
 
     private ShmStructureBinding(ManagedSegment segment, string name, ShmStructureKind kind, StructureLocation location, in HeaderSnapshot header, byte* address)
     {
@@ -35,6 +41,18 @@ internal sealed unsafe class ShmStructureBinding
         WasCreated = location.WasCreated;
         Header = header;
         _base = address;
+        _released = 1; // a constructor that throws here leaves the finalizer nothing to give back
+        Region.AddReference(); // the binding's own reference (see _state)
+        _released = 0;
+    }
+
+    /// <summary>A handle that was never disposed and is unreachable: nothing can be in progress, give the reference back.</summary>
+    ~ShmStructureBinding()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Region.Release();
+        }
     }
 
     internal ManagedSegment Segment { get; }
@@ -53,7 +71,7 @@ internal sealed unsafe class ShmStructureBinding
     /// <summary>The validated header (immutable after Ready).</summary>
     internal HeaderSnapshot Header { get; }
 
-    internal bool IsDisposed => _disposed != 0;
+    internal bool IsDisposed => (Volatile.Read(ref _state) & 1) != 0;
 
     /// <summary>"the ShmMutex 'jobs' in the managed segment with key 0x1234 (id 5)", for messages.</summary>
     internal string Describe() => string.Create(CultureInfo.InvariantCulture, $"the {Kind} '{Name}' in the {Segment.Site.Describe()}");
@@ -95,29 +113,53 @@ internal sealed unsafe class ShmStructureBinding
         return Bind(segment, name, kind, location, timeout, cancellationToken);
     }
 
-    /// <summary>Takes a reference on the mapping (an operation's, a holder's, an async wait's). Throws once disposed.</summary>
-    /// <exception cref="ObjectDisposedException">This handle, or the segment's attachment, has been disposed.</exception>
+    /// <summary>
+    /// Registers an operation or a holder: the mapping stays until the matching <see cref="Exit"/>. Throws once this
+    /// handle or the segment's attachment is disposed (the segment unregistered this process: its owner id is stale).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">This handle, or the segment, has been disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Enter()
     {
-        if (_disposed != 0)
+        if ((Interlocked.Add(ref _state, 2) & 1) != 0 || Region.IsDisposed)
         {
-            ThrowDisposed();
+            EnterFailed();
         }
-
-        Region.AddReference();
     }
 
-    /// <summary>Gives back a reference taken by <see cref="Enter"/>.</summary>
+    /// <summary>Ends what <see cref="Enter"/> registered; the last one after Dispose gives the mapping reference back.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Exit() => Region.Release();
+    internal void Exit()
+    {
+        if (Interlocked.Add(ref _state, -2) == 1)
+        {
+            ReleaseMapping();
+        }
+    }
 
     /// <summary>The 32-bit word at <paramref name="bodyOffset"/> of the body (valid while a reference is held).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int* Word(int bodyOffset) => (int*)(_base + BodyOffset + bodyOffset);
 
-    /// <summary>Marks the handle disposed: later operations throw; operations and holders in progress keep their references.</summary>
-    internal bool Dispose() => Interlocked.Exchange(ref _disposed, 1) == 0;
+    /// <summary>
+    /// Marks the handle disposed: later operations throw; operations and holders in progress keep the mapping until
+    /// they end. True the first time.
+    /// </summary>
+    internal bool Dispose()
+    {
+        int before = Interlocked.Or(ref _state, 1);
+        if ((before & 1) != 0)
+        {
+            return false;
+        }
+
+        if (before == 0)
+        {
+            ReleaseMapping();
+        }
+
+        return true;
+    }
 
     private static ShmStructureBinding Bind(ManagedSegment segment, string name, ShmStructureKind kind, StructureLocation location, TimeSpan? timeout, CancellationToken cancellationToken)
     {
@@ -132,6 +174,21 @@ internal sealed unsafe class ShmStructureBinding
 
         byte* address = lease.Pointer(location.Offset, PrimitiveSize);
         return new ShmStructureBinding(segment, name, kind, location, header.Header, address);
+    }
+
+    private void ReleaseMapping()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Region.Release();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterFailed()
+    {
+        Exit();
+        ThrowDisposed();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
