@@ -17,8 +17,8 @@ namespace ShmKit;
 /// <para><b>Waiting</b> follows <see cref="WaitStrategy"/> (default spin, then futex). Timeouts are absolute
 /// deadlines in the kernel; cancellation wakes the waiter at once; a blocked waiter makes no wake-ups.
 /// <see cref="WaitAsync"/> blocks no thread-pool thread.</para>
-/// <para><b>Lifetime.</b> Every operation holds a reference on the mapping; disposing the handle or the segment never
-/// unmaps memory an operation or a sleeping waiter uses.</para>
+/// <para><b>Lifetime.</b> The handle keeps the mapping until it is disposed and no operation through it is in
+/// progress: disposing the handle or the segment never unmaps memory an operation or a sleeping waiter uses.</para>
 /// <para>Layout (docs/ARCHITECTURE.md, "Synchronization primitives"): a 64-byte StructureHeader of kind Event whose
 /// flags field is the reset mode (0 auto, 1 manual), then the state word and the sleeper count.</para>
 /// </remarks>

@@ -6,8 +6,8 @@ namespace ShmKit;
 /// <summary>
 /// A mutex in shared memory that any process attached to the same <see cref="ManagedSegment"/> can lock, found or
 /// created by name, robust against a holder that dies. Uncontended, <see cref="Lock"/> plus the holder's Dispose is one
-/// CAS and one CAS-release on a word in the segment (plus the reference on the mapping every operation takes): no
-/// system call. Contended, it spins briefly, then sleeps on a futex; a release calls FUTEX_WAKE only when a waiter is
+/// CAS and one CAS-release on a word in the segment (plus the holder's count on the handle, which keeps the mapping,
+/// and its lease check): no system call, about 2x System.Threading.Lock (docs/PERFORMANCE.md). Contended, it spins briefly, then sleeps on a futex; a release calls FUTEX_WAKE only when a waiter is
 /// flagged.
 /// </summary>
 /// <remarks>
@@ -28,10 +28,11 @@ namespace ShmKit;
 /// cancelled or timed-out waiter leaves no trace in the lock word. A blocked waiter uses no CPU and has no wake-ups.
 /// <see cref="LockAsync"/> never blocks a thread-pool thread: after a short synchronous spin its wait is registered
 /// with a shared waiter thread.</para>
-/// <para><b>Lifetime.</b> Every operation, and every holder until it is disposed, holds a reference on the segment's
-/// mapping, so disposing this handle or the segment never unmaps memory in use. Disposing this handle does not release
-/// a lock held through it: dispose the holder. Disposing the <see cref="ManagedSegment"/> while holding the lock
-/// unregisters this process, and other processes then treat the lock as abandoned.</para>
+/// <para><b>Lifetime.</b> The handle keeps the segment's mapping until it is disposed and no operation or holder
+/// through it is in progress, so disposing this handle or the segment never unmaps memory an operation, a sleeping
+/// waiter or a holder uses. Disposing this handle does not release a lock held through it: dispose the holder.
+/// Disposing the <see cref="ManagedSegment"/> unregisters this process: later operations throw
+/// <see cref="ObjectDisposedException"/>, and a lock still held is then treated by other processes as abandoned.</para>
 /// <para>Layout (docs/ARCHITECTURE.md, "Synchronization primitives"): a 64-byte StructureHeader of kind Mutex, then
 /// the lock word, the sleeper count and the abandonment count.</para>
 /// </remarks>
