@@ -11,11 +11,13 @@ namespace ShmKit.Tests.Synchronization;
 /// two long-lived waiter processes (one with sync Lock, one with LockAsync) serve every lane, so only the victims are
 /// started per trial. The time from the SIGKILL to the next owner's acquisition (the waiter's own CLOCK_MONOTONIC
 /// reading) is printed, never asserted. The default run has 100 trials; the stress run (environment variable
-/// SHMKIT_STRESS=1; README: "Stress tests") has 1,000.
+/// SHMKIT_STRESS=1; README: "Stress tests") has 1,000. SHMKIT_KILL_LANES=1 runs one lane at a time, for latency figures
+/// that the other lanes' victims (starting while one is killed) do not disturb.
 /// </summary>
 public class ShmMutexKillTrials(ITestOutputHelper output)
 {
-    private const int Lanes = 4;
+    /// <summary>Lanes run at once (default 4: fast; SHMKIT_KILL_LANES=1 measures latencies without the other lanes' load).</summary>
+    private static readonly int Lanes = int.TryParse(Environment.GetEnvironmentVariable("SHMKIT_KILL_LANES"), out int lanes) && lanes is >= 1 and <= 8 ? lanes : 4;
 
     private static readonly ShmWaitStrategy[] s_strategies = [ShmWaitStrategy.SpinThenBlock, ShmWaitStrategy.SpinThenBlock, ShmWaitStrategy.Block, ShmWaitStrategy.SpinThenYield];
 
@@ -84,7 +86,7 @@ public class ShmMutexKillTrials(ITestOutputHelper output)
         latencies.Sort();
         double seconds = (MonotonicClock.Now - started) / 1e9;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{latencies.Count} trials in {seconds:0.0} s ({Lanes} lanes): SIGKILL → next owner's acquisition median {latencies[latencies.Count / 2]:0.00} ms, p90 {latencies[latencies.Count * 9 / 10]:0.00} ms, worst {latencies[^1]:0.00} ms, best {latencies[0]:0.00} ms"));
+            $"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; {latencies.Count} trials in {seconds:0.0} s ({Lanes} lanes): SIGKILL → next owner's acquisition median {latencies[latencies.Count / 2]:0.00} ms, p90 {latencies[latencies.Count * 9 / 10]:0.00} ms, worst {latencies[^1]:0.00} ms, best {latencies[0]:0.00} ms"));
     }
 
     /// <summary>One lane's trials in turn; returns the latencies in ms.</summary>
