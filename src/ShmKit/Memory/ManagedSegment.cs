@@ -178,6 +178,12 @@ public sealed partial class ManagedSegment : IDisposable
     /// <summary>Whether the participant an owner id names lives (Dead when its slot moved on to another generation).</summary>
     internal ShmParticipantLiveness CheckOwner(int ownerId) => _participants.CheckOwner(ownerId);
 
+    /// <summary>
+    /// The participant record an owner id names, without judging its liveness (no system call: what a lock waiter
+    /// needs to watch the owner); false when the slot is not Active at that generation, so the owner is gone.
+    /// </summary>
+    internal bool TryGetOwnerRecord(int ownerId, out ParticipantTable.SlotRecord record) => _participants.TryReadOwner(ownerId, out record);
+
     /// <summary>The participant an owner id names, while its slot is Active at that generation.</summary>
     internal bool TryGetOwner(int ownerId, out ManagedSegmentParticipant participant) => _participants.TryGetOwner(ownerId, out participant);
 

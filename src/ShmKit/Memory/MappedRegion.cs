@@ -44,6 +44,19 @@ internal sealed unsafe class MappedRegion
         return new RegionLease(this, _base, Length);
     }
 
+    /// <summary>True once the attachment has been disposed (its owner detached it; references may still keep it mapped).</summary>
+    internal bool IsDisposed => _attached.IsDisposed;
+
+    /// <summary>
+    /// Takes a reference that outlives any one lease (a lock holder's, an asynchronous wait's): the mapping stays until
+    /// the matching <see cref="Release"/>. Pointers computed from a lease stay valid while it is held.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The attachment has been disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void AddReference() => _attached.AddRef();
+
+    /// <summary>Gives back a reference taken by <see cref="Acquire"/> (through the lease) or <see cref="AddReference"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Release() => _attached.Exit();
 }
 

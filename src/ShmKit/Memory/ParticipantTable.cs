@@ -288,7 +288,8 @@ internal sealed class ParticipantTable
         return new SlotRecord(slot, Claiming, 0, 0, slot, 0, 0, 0);
     }
 
-    private bool TryReadOwner(int ownerId, out SlotRecord record)
+    /// <summary>The slot an owner id names, read consistently; false when it is not Active at that generation (the owner is gone). No system call.</summary>
+    internal bool TryReadOwner(int ownerId, out SlotRecord record)
     {
         record = default;
         int slot = ParticipantRef.SlotOf(ownerId);
