@@ -174,13 +174,12 @@ public sealed unsafe partial class ShmQueueConsumer
                             throw _ring.CorruptRecord(rc, Volatile.Read(ref *Head), t, $"is committed with length {length} beyond the {reserved} bytes it spans");
                         }
 
+                        // Nobody else writes a COMMITTED record at readCursor while we hold the latch (its producer is done,
+                        // recoverers need the latch), so the claim is a plain store; the release store of readCursor
+                        // orders it before the cursor moves past the record.
                         long claimed = QueueLayout.Control(QueueLayout.StateConsuming, QueueLayout.FlagsOf(control), _me);
-                        if (Interlocked.CompareExchange(ref *controlWord, claimed, control) != control)
-                        {
-                            continue; // changed under us (a producer cannot change COMMITTED; garbage): look again
-                        }
-
-                        Volatile.Write(ref *cursor, rc + size); // release: the claim is visible before the cursor moves past it
+                        Volatile.Write(ref *controlWord, claimed);
+                        Volatile.Write(ref *cursor, rc + size);
                         Claimed(rc, length, claimed);
                         return true;
                     }
@@ -309,7 +308,7 @@ public sealed unsafe partial class ShmQueueConsumer
 
     /// <summary>
     /// Releases the message in flight. SPSC: the local head moves past it, counters on the consumer's own line;
-    /// published now or later. MPMC: CAS CONSUMING | me → CONSUMED (a full fence: our reads are done), then head is
+    /// published now or later. MPMC: CONSUMING | me → CONSUMED (release store: our reads are done), then head is
     /// advanced over released records, now or at the next publication.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -334,9 +333,11 @@ public sealed unsafe partial class ShmQueueConsumer
             return;
         }
 
+        // Only this live consumer changes a CONSUMING | me record (recoverers change CONSUMING | dead): a release store,
+        // after our reads of the payload. Head moves past it by CAS (AdvanceHead), which is also the full fence before
+        // the NOT-FULL waiter check.
         long* controlWord = (long*)(_data + (_leasePosition & _mask) + QueueLayout.MpmcControlOffset);
-        long consumed = QueueLayout.Control(QueueLayout.StateConsumed, QueueLayout.FlagsOf(_leaseControl), 0);
-        _ = Interlocked.CompareExchange(ref *controlWord, consumed, _leaseControl); // fails only if we were judged dead and it was given back
+        Volatile.Write(ref *controlWord, QueueLayout.Control(QueueLayout.StateConsumed, QueueLayout.FlagsOf(_leaseControl), 0));
         if (publish)
         {
             _pendingPublish = false;

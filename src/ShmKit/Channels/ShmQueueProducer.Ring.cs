@@ -131,6 +131,8 @@ public sealed unsafe partial class ShmQueueProducer
             Volatile.Write(ref *(long*)(r + QueueLayout.MpmcControlOffset), QueueLayout.Control(QueueLayout.StateProducing, 0, _me));
             Volatile.Write(ref *Tail, end);
             _reservedAt = t + pad;
+            *Counter(QueueLayout.MessagesInOffset) += 1; // MPMC counts reservations (bytes reserved), under the producer latch; abandoned ones are taken back
+            *Counter(QueueLayout.BytesInOffset) += length;
             return true;
         }
         finally
@@ -147,8 +149,8 @@ public sealed unsafe partial class ShmQueueProducer
 
     /// <summary>
     /// Commits the reservation. SPSC: write the record header, advance the local tail, count; publish if asked.
-    /// MPMC: write the committed length, then CAS PRODUCING|me → COMMITTED (a full fence, so the payload and length
-    /// are visible to a consumer that reads COMMITTED with an acquire load), count, wake sleeping consumers.
+    /// MPMC: write the committed length, then exchange the control word to COMMITTED (a full fence, so the payload
+    /// and length are visible to a consumer that reads COMMITTED with an acquire load), wake sleeping consumers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CommitCore(int length, bool publish)
@@ -170,15 +172,15 @@ public sealed unsafe partial class ShmQueueProducer
             return;
         }
 
+        // Only this live producer changes a PRODUCING | me record (recoverers change PRODUCING | dead), so the commit is
+        // a plain exchange: the release that pairs with the consumers' acquire load of the control word (payload and
+        // length complete), and the full fence before the load of the NOT-EMPTY waiter count.
         *(int*)r = length;
-        long producing = QueueLayout.Control(QueueLayout.StateProducing, 0, _me);
-        _ = Interlocked.CompareExchange(ref *(long*)(r + QueueLayout.MpmcControlOffset), QueueLayout.Control(QueueLayout.StateCommitted, 0, 0), producing);
-        Interlocked.Increment(ref *Counter(QueueLayout.MessagesInOffset));
-        Interlocked.Add(ref *Counter(QueueLayout.BytesInOffset), length);
+        Interlocked.Exchange(ref *(long*)(r + QueueLayout.MpmcControlOffset), QueueLayout.Control(QueueLayout.StateCommitted, 0, 0));
         if (publish)
         {
             _pendingNotify = false;
-            EventCount.Notify(NotEmpty); // after the CAS's full fence
+            EventCount.Notify(NotEmpty);
         }
         else
         {
@@ -199,6 +201,26 @@ public sealed unsafe partial class ShmQueueProducer
         long producing = QueueLayout.Control(QueueLayout.StateProducing, 0, _me);
         _ = Interlocked.CompareExchange(ref *(long*)(r + QueueLayout.MpmcControlOffset), QueueLayout.Control(QueueLayout.StatePadding, 0, 0), producing);
         EventCount.Notify(NotEmpty);
+        int* latch = (int*)(_base + QueueLayout.ProducerLatchOffset);
+        if (RobustLatch.TryEnter(latch, _me) || TryEnterLatchBriefly(latch))
+        {
+            *Counter(QueueLayout.MessagesInOffset) -= 1; // the counters are written under the producer latch only
+            *Counter(QueueLayout.BytesInOffset) -= _reservedLength;
+            RobustLatch.Exit(latch, _me);
+        }
+    }
+
+    private bool TryEnterLatchBriefly(int* latch)
+    {
+        try
+        {
+            RobustLatch.Enter(latch, _ring.Participants, MonotonicClock.Now + 1_000_000_000, "queue producer", default);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false; // statistics only
+        }
     }
 
     /// <summary>Publishes what was committed without publishing.</summary>
