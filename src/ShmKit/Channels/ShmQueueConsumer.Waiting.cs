@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 
 namespace ShmKit;
 
 /// <summary>The consumer's waits for a message: synchronous (spin, then futex) and asynchronous (FutexWaitThread).</summary>
-public sealed partial class ShmQueueConsumer
+public sealed partial class ShmQueueConsumer : IQueueAsyncSide<bool>, IQueueAsyncSide<int>
 {
     /// <summary>Takes the next message, waiting for one (gate entered; on return a message is in flight).</summary>
     private unsafe void ReceiveCore(long deadline, TimeSpan? timeout, CancellationToken cancellationToken)
@@ -139,7 +138,8 @@ public sealed partial class ShmQueueConsumer
             return new ValueTask<bool>(true);
         }
 
-        return WaitToReceiveSlowAsync(deadline, cancellationToken);
+        CountEmptyWaitGated();
+        return QueueAsync.Run<ShmQueueConsumer, bool>(this, new QueueAsyncRequest(false, 0, default, default), deadline, cancellationToken);
     }
 
     /// <summary>Copies the next message into <paramref name="destination"/>, waiting for one asynchronously.</summary>
@@ -153,56 +153,41 @@ public sealed partial class ShmQueueConsumer
             return new ValueTask<int>(length);
         }
 
-        return ReceiveSlowAsync(destination, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReceiveSlowAsync(Memory<byte> destination, CancellationToken cancellationToken)
-    {
         CountEmptyWaitGated();
-        while (true)
-        {
-            if (TryReceive(destination.Span, out int length))
-            {
-                return length;
-            }
-
-            await WaitToReceiveSlowAsync(MonotonicClock.Infinite, cancellationToken).ConfigureAwait(false);
-        }
+        return QueueAsync.Run<ShmQueueConsumer, int>(this, new QueueAsyncRequest(true, 0, default, destination), MonotonicClock.Infinite, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToReceiveSlowAsync(long deadline, CancellationToken cancellationToken)
-    {
-        CancellationToken token = cancellationToken.CanBeCanceled ? cancellationToken : DisposeToken();
-        while (true)
-        {
-            AsyncWaitTicket ticket = BeginAsyncWait(deadline);
-            if (ticket.Ready)
-            {
-                return true;
-            }
+    QueueRing IQueueAsyncSide<bool>.Ring => _ring;
 
-            FutexWaitResult result;
-            try
-            {
-                result = await QueueAsyncWait.Start(_ring, ticket, deadline, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && _gate.IsDisposed)
-            {
-                throw new ObjectDisposedException(nameof(ShmQueueConsumer));
-            }
-            finally
-            {
-                EndAsyncWait(ticket);
-            }
+    bool IQueueAsyncSide<bool>.IsDisposed => _gate.IsDisposed;
 
-            if (result == FutexWaitResult.TimedOut)
-            {
-                return SpinForMessage(spin: false);
-            }
-        }
-    }
+    bool IQueueAsyncSide<bool>.TryFinish(in QueueAsyncRequest request, out bool result) => result = SpinForMessage(spin: false);
+
+    bool IQueueAsyncSide<bool>.TimedOut() => false;
+
+    AsyncWaitTicket IQueueAsyncSide<bool>.BeginAsyncWait(in QueueAsyncRequest request, long deadline) => BeginAsyncWait(deadline);
+
+    void IQueueAsyncSide<bool>.EndAsyncWait(in AsyncWaitTicket ticket) => EndAsyncWait(ticket);
+
+    CancellationToken IQueueAsyncSide<bool>.DisposeToken() => DisposeToken();
+
+    ObjectDisposedException IQueueAsyncSide<bool>.Disposed() => new(nameof(ShmQueueConsumer));
+
+    QueueRing IQueueAsyncSide<int>.Ring => _ring;
+
+    bool IQueueAsyncSide<int>.IsDisposed => _gate.IsDisposed;
+
+    bool IQueueAsyncSide<int>.TryFinish(in QueueAsyncRequest request, out int result) => TryReceive(request.Destination.Span, out result);
+
+    int IQueueAsyncSide<int>.TimedOut() => 0;
+
+    AsyncWaitTicket IQueueAsyncSide<int>.BeginAsyncWait(in QueueAsyncRequest request, long deadline) => BeginAsyncWait(deadline);
+
+    void IQueueAsyncSide<int>.EndAsyncWait(in AsyncWaitTicket ticket) => EndAsyncWait(ticket);
+
+    CancellationToken IQueueAsyncSide<int>.DisposeToken() => DisposeToken();
+
+    ObjectDisposedException IQueueAsyncSide<int>.Disposed() => new(nameof(ShmQueueConsumer));
 
     /// <summary>Probes for a message, spinning first (not for Block): the synchronous prelude of the async waits.</summary>
     private bool SpinForMessage(bool spin)

@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 
 namespace ShmKit;
 
 /// <summary>The producer's waits for room: synchronous (spin, then futex) and asynchronous (FutexWaitThread).</summary>
-public sealed partial class ShmQueueProducer
+public sealed partial class ShmQueueProducer : IQueueAsyncSide<bool>
 {
     /// <summary>
     /// Waits until <paramref name="length"/> bytes can be reserved (room, one-line probes while spinning; then the
@@ -152,7 +151,8 @@ public sealed partial class ShmQueueProducer
             return new ValueTask<bool>(true);
         }
 
-        return WaitToReserveSlowAsync(length, deadline, cancellationToken);
+        CountFullWaitGated();
+        return QueueAsync.Run<ShmQueueProducer, bool>(this, new QueueAsyncRequest(false, length, default, default), deadline, cancellationToken);
     }
 
     /// <summary>Copies <paramref name="message"/> into the ring and publishes it, waiting for room asynchronously (or failing fast).</summary>
@@ -182,51 +182,29 @@ public sealed partial class ShmQueueProducer
             }
         }
 
-        return EnqueueSlowAsync(message, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask EnqueueSlowAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
-    {
         CountFullWaitGated();
-        while (!TryEnqueue(message.Span))
-        {
-            await WaitToReserveSlowAsync(message.Length, MonotonicClock.Infinite, cancellationToken).ConfigureAwait(false);
-        }
+        return QueueAsync.RunVoid(this, new QueueAsyncRequest(true, message.Length, message, default), MonotonicClock.Infinite, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToReserveSlowAsync(int length, long deadline, CancellationToken cancellationToken)
+    QueueRing IQueueAsyncSide<bool>.Ring => _ring;
+
+    bool IQueueAsyncSide<bool>.IsDisposed => _gate.IsDisposed;
+
+    bool IQueueAsyncSide<bool>.TryFinish(in QueueAsyncRequest request, out bool result)
     {
-        CancellationToken token = cancellationToken.CanBeCanceled ? cancellationToken : DisposeToken();
-        while (true)
-        {
-            AsyncWaitTicket ticket = BeginAsyncWait(length, deadline);
-            if (ticket.Ready)
-            {
-                return true;
-            }
-
-            FutexWaitResult result;
-            try
-            {
-                result = await QueueAsyncWait.Start(_ring, ticket, deadline, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && _gate.IsDisposed)
-            {
-                throw new ObjectDisposedException(nameof(ShmQueueProducer));
-            }
-            finally
-            {
-                EndAsyncWait(ticket);
-            }
-
-            if (result == FutexWaitResult.TimedOut)
-            {
-                return SpinForRoom(length, spin: false);
-            }
-        }
+        result = true;
+        return request.Copy ? TryEnqueue(request.Message.Span) : SpinForRoom(request.Length, spin: false);
     }
+
+    bool IQueueAsyncSide<bool>.TimedOut() => false;
+
+    AsyncWaitTicket IQueueAsyncSide<bool>.BeginAsyncWait(in QueueAsyncRequest request, long deadline) => BeginAsyncWait(request.Length, deadline);
+
+    void IQueueAsyncSide<bool>.EndAsyncWait(in AsyncWaitTicket ticket) => EndAsyncWait(ticket);
+
+    CancellationToken IQueueAsyncSide<bool>.DisposeToken() => DisposeToken();
+
+    ObjectDisposedException IQueueAsyncSide<bool>.Disposed() => new(nameof(ShmQueueProducer));
 
     /// <summary>Probes for room, spinning first (not for Block): the synchronous prelude of the async waits.</summary>
     private bool SpinForRoom(int length, bool spin = true)
