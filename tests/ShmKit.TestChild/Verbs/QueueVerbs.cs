@@ -13,10 +13,11 @@ internal static class QueueVerbs
     private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// Args: key name producerId count minSize maxSize resultsId progressSlot [fill-stall]. Sends sequences 0..count-1
+    /// Args: key name producerId count minSize maxSize resultsId progressSlot [fill-stall | work=N]. Sends sequences 0..count-1
     /// (sizes random in minSize..maxSize, seeded by producerId) through Reserve / fill in place / Commit, recording
     /// committed[producerId] after each commit; stops early when producersStop is set. Prints READY, then DONE n.
-    /// With "fill-stall" it reserves one message, fills half of it, prints STALLED and waits (to be killed).
+    /// With "fill-stall" it reserves one message, fills half of it, prints STALLED and waits (to be killed); with
+    /// "work=N" it spins N iterations inside each reservation (so that kills land there often).
     /// </summary>
     [Verb("queue-produce")]
     public static int Produce(string[] args)
@@ -31,6 +32,7 @@ internal static class QueueVerbs
         using var results = QueueResults.Open(args[6]);
         int slot = int.Parse(args[7], CultureInfo.InvariantCulture);
         bool stall = args.Length > 8 && args[8] == "fill-stall";
+        int work = args.Length > 8 && args[8].StartsWith("work=", StringComparison.Ordinal) ? int.Parse(args[8].AsSpan(5), CultureInfo.InvariantCulture) : 0;
         using var producer = CreateProducer(queue);
         var random = new Random(id * 7919);
         Console.WriteLine("READY");
@@ -53,6 +55,7 @@ internal static class QueueVerbs
                     }
 
                     QueueMessages.Fill(lease.Span, id, seq);
+                    Thread.SpinWait(work); // time inside the reservation: where a kill is most interesting
                     lease.Commit();
                     break;
                 }
@@ -76,11 +79,12 @@ internal static class QueueVerbs
     }
 
     /// <summary>
-    /// Args: key name consumerId resultsId progressSlot expectedTotal [hold]. Receives in place, verifies each message
+    /// Args: key name consumerId resultsId progressSlot expectedTotal [hold | work=N]. Receives in place, verifies each message
     /// (checksum; sequences of one producer strictly increasing unless flagged as a redelivery), counts the delivery
     /// in the scoreboard before releasing it, until delivered ≥ expectedTotal (expectedTotal &gt; 0) or consumersStop is
     /// set and the queue is empty. With "hold" it receives one message, counts it, prints HOLDING producer seq and
-    /// waits without releasing (to be killed). Prints READY, then DONE n; errors on stderr, exit 1.
+    /// waits without releasing (to be killed); with "work=N" it spins N iterations inside each lease. Prints READY,
+    /// then DONE n; errors on stderr, exit 1.
     /// </summary>
     [Verb("queue-consume")]
     public static int Consume(string[] args)
@@ -93,6 +97,7 @@ internal static class QueueVerbs
         int slot = int.Parse(args[4], CultureInfo.InvariantCulture);
         long expected = long.Parse(args[5], CultureInfo.InvariantCulture);
         bool hold = args.Length > 6 && args[6] == "hold";
+        int work = args.Length > 6 && args[6].StartsWith("work=", StringComparison.Ordinal) ? int.Parse(args[6].AsSpan(5), CultureInfo.InvariantCulture) : 0;
         using var consumer = CreateConsumer(queue);
         long[] last = new long[results.MaxProducers];
         Array.Fill(last, -1);
@@ -137,6 +142,7 @@ internal static class QueueVerbs
                 }
 
                 Interlocked.Add(ref results.Deliveries(producer, seq), lease.IsRedelivery ? QueueResults.Redelivered : 1);
+                Thread.SpinWait(work); // time inside the lease, after the delivery was counted: a kill here must redeliver
                 Interlocked.Increment(ref results.Delivered);
                 Interlocked.Increment(ref results.Progress(slot));
                 received++;
