@@ -39,6 +39,7 @@ internal static unsafe class RobustLatch
 
     private const int SpinLoads = 64;
     private const int Yields = 16;
+    private const int MaxRounds = 100_000;
 
     /// <summary>The fast path: CAS 0 → me.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -76,9 +77,17 @@ internal static unsafe class RobustLatch
         }
 
         bool slept = false;
-        while (true)
+        for (int round = 0; ; round++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (round > MaxRounds)
+            {
+                // Every round either sleeps or lost a CAS to a change of the word: this many means something keeps
+                // rewriting it (garbage, a hostile peer). Bounded like every loop over shared state.
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                    $"The {what} latch word kept changing under this process ({MaxRounds} attempts); something other than the queue protocol writes it."));
+            }
+
             int v = Volatile.Read(ref *word);
             int owner = v & OwnerMask;
             if (owner == 0)
