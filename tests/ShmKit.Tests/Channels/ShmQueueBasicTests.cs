@@ -110,6 +110,7 @@ public sealed class ShmQueueBasicTests
             }
         }
 
+        int wraps = 0;
         for (long o = align; o < capacity; o += align)
         {
             MoveTo(o);
@@ -124,7 +125,11 @@ public sealed class ShmQueueBasicTests
             SendRecord(wrapping);
             ulong after = queue.GetStatistics().Tail;
             Assert.Equal((ulong)(room + wrapping), after - before); // padding to the end, then the record at 0
+            wraps++;
         }
+
+        // A wrap is possible wherever less than the largest record is left: every aligned offset past the middle.
+        Assert.Equal((int)((capacity / 2) / align) - 1, wraps);
 
         ShmQueueStatistics stats = queue.GetStatistics();
         Assert.Equal(stats.Head, stats.Tail);
