@@ -88,6 +88,14 @@ public class QueueBenchmarks
         return sum;
     }
 
+    /// <summary>SPSC, async copying receive of a message that is there (the synchronous completion of ReceiveAsync).</summary>
+    [Benchmark]
+    public async ValueTask<int> SpscEnqueueReceiveAsync()
+    {
+        await _spscProducer!.EnqueueAsync(_message).ConfigureAwait(false);
+        return await _spscConsumer!.ReceiveAsync(_received).ConfigureAwait(false);
+    }
+
     /// <summary>MPMC, copying: producer latch, reserve, commit CAS; consumer latch, claim CAS, release CAS, head CAS.</summary>
     [Benchmark]
     public int MpmcEnqueueDequeue()

@@ -22,6 +22,9 @@ namespace ShmKit;
 /// writer throws, a typed receive of the wrong size) leaves the message in the queue: nothing is lost.</para>
 /// <para><b>Empty ring.</b> Blocking calls wait with the consumer's <see cref="ShmWaitStrategy"/>: an idle consumer
 /// that sleeps makes no wake-ups; producers make no system call unless a consumer sleeps.</para>
+/// <para><b>MPMC claim latch.</b> In a multi-producer/multi-consumer queue every call claims its record under a short
+/// robust latch shared by all consumers; a holder that died is replaced at once. A <c>Try</c> call waits for a live holder
+/// at most 10 s (then <see cref="TimeoutException"/>): only a stopped or stuck process holds it that long.</para>
 /// </remarks>
 public sealed unsafe partial class ShmQueueConsumer : IDisposable
 {

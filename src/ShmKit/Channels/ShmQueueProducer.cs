@@ -22,6 +22,9 @@ namespace ShmKit;
 /// <para><b>Full ring.</b> Blocking calls wait with the producer's <see cref="ShmWaitStrategy"/> (or fail fast,
 /// <see cref="ShmQueueFullMode.Fail"/>); the wait costs no CPU once it sleeps and ends on room, timeout, cancellation
 /// or Dispose. The <c>Try</c> calls never wait for room.</para>
+/// <para><b>MPMC claim latch.</b> In a multi-producer/multi-consumer queue every call claims its record under a short
+/// robust latch shared by all producers; a holder that died is replaced at once. A <c>Try</c> call waits for a live holder
+/// at most 10 s (then <see cref="TimeoutException"/>): only a stopped or stuck process holds it that long.</para>
 /// </remarks>
 public sealed unsafe partial class ShmQueueProducer : IDisposable
 {
