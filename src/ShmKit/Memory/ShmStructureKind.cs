@@ -32,4 +32,7 @@ public enum ShmStructureKind : ushort
 
     /// <summary>User bytes kept by name (<see cref="ManagedSegment.OpenOrCreateBlock"/>); they have no header of their own.</summary>
     Block = 8,
+
+    /// <summary>A queue (ShmQueue in Channels/): a ring of variable-length messages (docs/CHANNELS.md).</summary>
+    Queue = 16,
 }

@@ -19,13 +19,16 @@ internal sealed class NativeProgram : IDisposable
     internal string Path { get; }
 
     /// <summary>Compiles <paramref name="source"/>; fails the test with gcc's output if it does not compile.</summary>
-    internal static NativeProgram Compile(string source, string name = "prog")
+    internal static NativeProgram Compile(string source, string name = "prog") => Compile(source, name, []);
+
+    /// <summary>Compiles <paramref name="source"/> with extra gcc flags (include directories, warnings as errors).</summary>
+    internal static NativeProgram Compile(string source, string name, params string[] flags)
     {
         string dir = Directory.CreateTempSubdirectory("shmkit-c-").FullName;
         string c = System.IO.Path.Combine(dir, name + ".c");
         string exe = System.IO.Path.Combine(dir, name);
         File.WriteAllText(c, source);
-        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-o", exe, c])
+        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", .. flags, "-o", exe, c])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
